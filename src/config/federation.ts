@@ -1,0 +1,177 @@
+// The federation file: the service providers (FS) and identity providers (FI) the hub knows.
+// Parsed as untrusted input; a bad entry stops the start with its index, id and field.
+import { z } from 'zod';
+
+export const ACR_LEVELS = ['eidas1', 'eidas2', 'eidas3'] as const;
+export type Acr = (typeof ACR_LEVELS)[number];
+export const acrSchema = z.enum(ACR_LEVELS);
+
+/** Splits an `acr_values` parameter into the eIDAS levels we know and the values we do not. */
+export function parseAcrValues(value: string | undefined): { levels: Acr[]; unknown: string[] } {
+  const levels: Acr[] = [];
+  const unknown: string[] = [];
+  for (const v of (value ?? '').split(' ').filter(Boolean)) {
+    const level = acrSchema.safeParse(v);
+    if (level.success) levels.push(level.data);
+    else unknown.push(v);
+  }
+  return { levels, unknown };
+}
+
+/** eIDAS levels are ordered: eidas3 satisfies a request for eidas1. */
+export function acrRank(acr: Acr): number {
+  return ACR_LEVELS.indexOf(acr);
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** http is only for loopback addresses (tests, the demo, a developer's machine). */
+export function isLoopbackUrl(url: URL): boolean {
+  return LOOPBACK_HOSTS.has(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
+}
+
+const url = z.url({ protocol: /^https?$/ });
+const secret = z.string().min(32, 'must be at least 32 characters');
+const spaceList = z.string().trim().min(1);
+const jwks = z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) });
+
+export const serviceProviderSchema = z
+  .object({
+    client_id: z.string().min(1).max(255),
+    client_secret: secret.optional(),
+    client_name: z.string().min(1).max(200),
+    redirect_uris: z.array(url).min(1),
+    post_logout_redirect_uris: z.array(url).default([]),
+    scope: spaceList.refine((s) => s.split(/\s+/).includes('openid'), 'must contain openid'),
+    acr_values: z.array(acrSchema).min(1).default(['eidas1']),
+    id_token_signed_response_alg: z.enum(['ES256', 'RS256']).default('ES256'),
+    userinfo_signed_response_alg: z.enum(['ES256', 'RS256']).default('ES256'),
+    token_endpoint_auth_method: z
+      .enum(['client_secret_post', 'client_secret_basic', 'private_key_jwt'])
+      .default('client_secret_post'),
+    jwks_uri: url.optional(),
+    jwks: jwks.optional(),
+    identity_providers: z.array(z.string().min(1)).optional(),
+    sector_identifier: z.string().min(1).optional(),
+    type: z.enum(['public', 'private']).default('public'),
+    active: z.boolean().default(true),
+  })
+  .strict()
+  .superRefine((sp, ctx) => {
+    if (sp.token_endpoint_auth_method === 'private_key_jwt') {
+      if (!sp.jwks_uri && !sp.jwks) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['jwks_uri'],
+          message: 'private_key_jwt needs jwks_uri or jwks',
+        });
+      }
+    } else if (!sp.client_secret) {
+      ctx.addIssue({ code: 'custom', path: ['client_secret'], message: 'required for this auth method' });
+    }
+  });
+export type ServiceProvider = z.infer<typeof serviceProviderSchema>;
+
+export const identityProviderSchema = z
+  .object({
+    uid: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lowercase letters, digits, - and _ only'),
+    name: z.string().min(1).max(200),
+    issuer: url,
+    client_id: z.string().min(1),
+    client_secret: z.string().min(1),
+    token_endpoint_auth_method: z
+      .enum(['client_secret_basic', 'client_secret_post'])
+      .default('client_secret_basic'),
+    scope: spaceList.default('openid given_name family_name birthdate gender birthplace birthcountry email'),
+    acr_values: z.array(acrSchema).min(1).default(['eidas1']),
+    id_token_signed_response_alg: z.enum(['ES256', 'RS256', 'HS256']).default('ES256'),
+    userinfo_signed_response_alg: z.enum(['ES256', 'RS256', 'HS256']).nullable().default(null),
+    /** Endpoints of an IdP without discovery (the FC v1 style); all or none. */
+    authorization_endpoint: url.optional(),
+    token_endpoint: url.optional(),
+    userinfo_endpoint: url.optional(),
+    jwks_uri: url.optional(),
+    end_session_endpoint: url.optional(),
+    /** pivot claim → the IdP's claim name, for IdPs that name them differently. */
+    claims_mapping: z.record(z.string(), z.string()).optional(),
+    logo: z.string().optional(),
+    active: z.boolean().default(true),
+    display: z.boolean().default(true),
+    order: z.number().int().default(100),
+  })
+  .strict()
+  .superRefine((idp, ctx) => {
+    const stat = [idp.authorization_endpoint, idp.token_endpoint, idp.userinfo_endpoint];
+    if (stat.some(Boolean) && !stat.every(Boolean)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['authorization_endpoint'],
+        message: 'static endpoints need authorization_endpoint, token_endpoint and userinfo_endpoint',
+      });
+    }
+    const signsAsymmetric = [idp.id_token_signed_response_alg, idp.userinfo_signed_response_alg].some(
+      (alg) => alg === 'ES256' || alg === 'RS256',
+    );
+    if (stat.every(Boolean) && signsAsymmetric && !idp.jwks_uri) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['jwks_uri'],
+        message: 'required to verify RS256/ES256 signatures',
+      });
+    }
+  });
+export type IdentityProvider = z.infer<typeof identityProviderSchema>;
+
+export const federationSchema = z
+  .object({
+    serviceProviders: z.array(serviceProviderSchema).default([]),
+    identityProviders: z.array(identityProviderSchema).default([]),
+  })
+  .strict()
+  .superRefine((fed, ctx) => {
+    const idps = new Set(fed.identityProviders.map((i) => i.uid));
+    fed.serviceProviders.forEach((sp, i) => {
+      for (const uid of sp.identity_providers ?? []) {
+        if (!idps.has(uid)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['serviceProviders', i, 'identity_providers'],
+            message: `unknown identity provider "${uid}"`,
+          });
+        }
+      }
+    });
+  });
+export type Federation = z.infer<typeof federationSchema>;
+
+/** Checks the http-only-on-loopback rule for every URL of an entry; returns the offending field. */
+export function insecureUrls(entry: Record<string, unknown>): string[] {
+  const offending: string[] = [];
+  for (const [field, value] of Object.entries(entry)) {
+    const values = Array.isArray(value) ? value : [value];
+    for (const v of values) {
+      if (typeof v !== 'string' || !/^http:\/\//.test(v)) continue;
+      if (!isLoopbackUrl(new URL(v))) offending.push(field);
+    }
+  }
+  return offending;
+}
+
+/** One readable line per problem: "serviceProviders[0] (demo-sp).redirect_uris: …". */
+export function describeFederationError(error: z.ZodError, input: unknown): string {
+  return error.issues
+    .map((issue) => {
+      const [list, index, ...rest] = issue.path;
+      const entry =
+        typeof list === 'string' && typeof index === 'number'
+          ? ((input as Record<string, Array<Record<string, unknown>>>)?.[list]?.[index] ?? {})
+          : {};
+      const id = entry.client_id ?? entry.uid;
+      const where =
+        typeof index === 'number'
+          ? `${String(list)}[${index}]${id ? ` (${String(id)})` : ''}${rest.length ? `.${rest.join('.')}` : ''}`
+          : issue.path.join('.') || '(root)';
+      return `${where}: ${issue.message}`;
+    })
+    .join('\n');
+}

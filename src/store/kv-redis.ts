@@ -1,0 +1,88 @@
+// Kv over Redis (>= 7: GETDEL, SET KEEPTTL, EXPIRE NX/GT). ioredis applies the key prefix to every
+// command, the MULTI and the Lua script alike.
+import { Redis } from 'ioredis';
+import { assertTtl, type ConsumeResult, DEFAULT_PREFIX, type Kv } from './kv.ts';
+
+// Same rule as markConsumed(): `consumed` is appended rather than re-encoded, because cjson would
+// turn empty arrays into objects.
+const CONSUME_ONCE = `
+local v = redis.call('GET', KEYS[1])
+if not v then return 'missing' end
+local ok, item = pcall(cjson.decode, v)
+if not ok or type(item) ~= 'table' or not string.match(v, '^%s*{') then
+  return redis.error_reply('consumeOnce: the stored value is not a JSON object')
+end
+local c = item['consumed']
+if c ~= nil and c ~= cjson.null and c ~= false then return 'already' end
+local marked
+if string.match(v, '^%s*{%s*}%s*$') then
+  marked = '{"consumed":' .. ARGV[1] .. '}'
+else
+  marked = (string.gsub(v, '}%s*$', ',"consumed":' .. ARGV[1] .. '}'))
+end
+redis.call('SET', KEYS[1], marked, 'KEEPTTL')
+return 'ok'`;
+
+type RedisWithConsume = Redis & { consumeOnce(key: string, epochSeconds: number): Promise<ConsumeResult> };
+
+function describeHost(url: string): string {
+  const parsed = new URL(url);
+  // Never echo the password.
+  return `${parsed.hostname || 'localhost'}:${parsed.port || '6379'}`;
+}
+
+const ms = (ttlSeconds: number) => Math.max(1, Math.round(ttlSeconds * 1000));
+
+export async function createRedisKv(url: string, prefix: string = DEFAULT_PREFIX): Promise<Kv> {
+  const redis = new Redis(url, {
+    keyPrefix: prefix,
+    lazyConnect: true,
+    maxRetriesPerRequest: 2,
+    connectTimeout: 5000,
+  }) as RedisWithConsume;
+  // Connection errors surface on the commands; without a listener ioredis prints them all.
+  redis.on('error', () => {});
+  redis.defineCommand('consumeOnce', { numberOfKeys: 1, lua: CONSUME_ONCE });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    redis.disconnect();
+    throw new Error(`cannot connect to Redis at ${describeHost(url)}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+
+  return {
+    get: (key) => redis.get(key),
+    set: async (key, value, ttlSeconds) => {
+      assertTtl(ttlSeconds);
+      await redis.set(key, value, 'PX', ms(ttlSeconds));
+    },
+    take: (key) => redis.getdel(key),
+    replaceKeepTtl: async (key, value) => (await redis.set(key, value, 'KEEPTTL', 'XX')) === 'OK',
+    del: async (keys) => {
+      if (keys.length > 0) await redis.del(...keys);
+    },
+    addToSet: async (setKey, member, ttlSeconds) => {
+      assertTtl(ttlSeconds);
+      // NX gives a new set its TTL; GT only ever extends an existing one.
+      const results = await redis
+        .multi()
+        .sadd(setKey, member)
+        .pexpire(setKey, ms(ttlSeconds), 'NX')
+        .pexpire(setKey, ms(ttlSeconds), 'GT')
+        .exec();
+      const failed = results?.find(([error]) => error);
+      if (!results || failed) throw failed?.[0] ?? new Error('addToSet: transaction aborted');
+    },
+    members: (setKey) => redis.smembers(setKey),
+    consumeOnce: (key) => redis.consumeOnce(key, Math.floor(Date.now() / 1000)),
+    ping: async () => {
+      await redis.ping();
+    },
+    close: async () => {
+      await redis.quit();
+    },
+  };
+}

@@ -1,0 +1,127 @@
+// The short-lived store (Redis, or an in-process Map when REDIS_URL is unset). Every key has a TTL
+// and a versioned prefix; one-time items are taken (GETDEL) so that a replay finds nothing.
+export { createRedisKv } from './kv-redis.ts';
+
+export type ConsumeResult = 'ok' | 'missing' | 'already';
+
+export interface Kv {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** GETDEL: the value once, then null. */
+  take(key: string): Promise<string | null>;
+  /** SET XX KEEPTTL: false when the key is absent (or expired). */
+  replaceKeepTtl(key: string, value: string): Promise<boolean>;
+  del(keys: string[]): Promise<void>;
+  /** SADD, and the set's TTL grows to cover the member: never shortened. */
+  addToSet(setKey: string, member: string, ttlSeconds: number): Promise<void>;
+  members(setKey: string): Promise<string[]>;
+  /**
+   * Atomically sets `consumed` (epoch seconds) in the JSON object stored at key, keeping its TTL.
+   * Exactly one of concurrent callers gets 'ok'.
+   */
+  consumeOnce(key: string): Promise<ConsumeResult>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_PREFIX = 'relais:v1:';
+
+/** Every value must expire: a missing or zero TTL is a bug, not a default. */
+export function assertTtl(ttlSeconds: number): void {
+  if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
+    throw new Error(`a TTL in seconds > 0 is required (got ${ttlSeconds})`);
+  }
+}
+
+/** The in-memory rule of consumeOnce (Redis runs the same rule in Lua); null = already consumed. */
+export function markConsumed(value: string, epochSeconds: number): string | null {
+  const parsed: unknown = JSON.parse(value);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error('consumeOnce: the stored value is not a JSON object');
+  }
+  const item = parsed as Record<string, unknown>;
+  if (item['consumed'] !== undefined && item['consumed'] !== null && item['consumed'] !== false) return null;
+  return JSON.stringify({ ...item, consumed: epochSeconds });
+}
+
+interface Entry {
+  value: string | Set<string>;
+  expiresAt: number;
+}
+
+const SWEEP_EVERY_MS = 60_000;
+
+/** One process only (tests, the demo): expired keys behave as absent and are swept periodically. */
+export function createMemoryKv(prefix: string = DEFAULT_PREFIX, now: () => number = Date.now): Kv {
+  const entries = new Map<string, Entry>();
+  const live = (key: string): Entry | undefined => {
+    const entry = entries.get(prefix + key);
+    if (entry && entry.expiresAt <= now()) {
+      entries.delete(prefix + key);
+      return undefined;
+    }
+    return entry;
+  };
+  const liveString = (key: string): (Entry & { value: string }) | undefined => {
+    const entry = live(key);
+    if (entry && typeof entry.value !== 'string') throw new Error(`WRONGTYPE ${key} holds a set`);
+    return entry as (Entry & { value: string }) | undefined;
+  };
+  const sweep = setInterval(() => {
+    const at = now();
+    for (const [key, entry] of entries) if (entry.expiresAt <= at) entries.delete(key);
+  }, SWEEP_EVERY_MS);
+  sweep.unref();
+
+  return {
+    get: async (key) => liveString(key)?.value ?? null,
+    set: async (key, value, ttlSeconds) => {
+      assertTtl(ttlSeconds);
+      entries.set(prefix + key, { value, expiresAt: now() + ttlSeconds * 1000 });
+    },
+    take: async (key) => {
+      const value = liveString(key)?.value ?? null;
+      entries.delete(prefix + key);
+      return value;
+    },
+    replaceKeepTtl: async (key, value) => {
+      const entry = live(key);
+      if (!entry) return false;
+      entry.value = value;
+      return true;
+    },
+    del: async (keys) => {
+      for (const key of keys) entries.delete(prefix + key);
+    },
+    addToSet: async (setKey, member, ttlSeconds) => {
+      assertTtl(ttlSeconds);
+      const expiresAt = now() + ttlSeconds * 1000;
+      const entry = live(setKey);
+      if (!entry) {
+        entries.set(prefix + setKey, { value: new Set([member]), expiresAt });
+        return;
+      }
+      if (typeof entry.value === 'string') throw new Error(`WRONGTYPE ${setKey} holds a string`);
+      entry.value.add(member);
+      entry.expiresAt = Math.max(entry.expiresAt, expiresAt);
+    },
+    members: async (setKey) => {
+      const entry = live(setKey);
+      if (entry && typeof entry.value === 'string') throw new Error(`WRONGTYPE ${setKey} holds a string`);
+      return entry ? [...entry.value] : [];
+    },
+    consumeOnce: async (key) => {
+      const entry = liveString(key);
+      if (!entry) return 'missing';
+      const marked = markConsumed(entry.value, Math.floor(now() / 1000));
+      if (marked === null) return 'already';
+      entry.value = marked;
+      return 'ok';
+    },
+    ping: async () => {},
+    close: async () => {
+      clearInterval(sweep);
+      entries.clear();
+    },
+  };
+}

@@ -1,0 +1,144 @@
+// oidc-provider (v9) adapter over Kv, so that any hub instance can serve any step of a login.
+// Contract: node_modules/oidc-provider/lib/adapters/memory_adapter.js. Clients come from the registry.
+import type { Kv } from './kv.ts';
+
+export type OidcPayload = Record<string, unknown>;
+
+export interface OidcAdapter {
+  upsert(id: string, payload: OidcPayload, expiresIn: number): Promise<void>;
+  find(id: string): Promise<OidcPayload | undefined>;
+  findByUid(uid: string): Promise<OidcPayload | undefined>;
+  findByUserCode(userCode: string): Promise<OidcPayload | undefined>;
+  consume(id: string): Promise<void>;
+  destroy(id: string): Promise<void>;
+  revokeByGrantId(grantId: string): Promise<void>;
+}
+
+export interface OidcClientSource {
+  find(clientId: string): Promise<Record<string, unknown> | undefined>;
+}
+
+/** Shaped like oidc-provider's InvalidGrant, so the token endpoint answers 400 invalid_grant. */
+export class InvalidGrantError extends Error {
+  readonly expose = true;
+  readonly status = 400;
+  readonly statusCode = 400;
+  readonly error = 'invalid_grant';
+  readonly error_description = 'grant request is invalid';
+  readonly error_detail: string;
+  constructor(detail: string) {
+    super('invalid_grant');
+    this.name = 'InvalidGrantError';
+    this.error_detail = detail;
+  }
+}
+
+// The models oidc-provider revokes by grant (same list as its memory adapter).
+const GRANTABLE = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+]);
+
+const itemKey = (model: string, id: string) => `oidc:${model}:${id}`;
+const grantKey = (grantId: string) => `oidc:grant:${grantId}`;
+const sessionUidKey = (uid: string) => `oidc:sessionUid:${uid}`;
+const userCodeKey = (userCode: string) => `oidc:userCode:${userCode}`;
+const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+
+async function read(kv: Kv, key: string): Promise<OidcPayload | undefined> {
+  const value = await kv.get(key);
+  return value === null ? undefined : (JSON.parse(value) as OidcPayload);
+}
+
+/** The secondary index keys (Session uid, device user code) whose value is the item's id. */
+function indexKeys(model: string, payload: OidcPayload): string[] {
+  const uid = model === 'Session' ? text(payload['uid']) : undefined;
+  const userCode = text(payload['userCode']);
+  return [...(uid ? [sessionUidKey(uid)] : []), ...(userCode ? [userCodeKey(userCode)] : [])];
+}
+
+/** The index keys that still point at id: a rotated session has moved its uid on to the new id. */
+async function ownedIndexes(kv: Kv, model: string, id: string, payload: OidcPayload): Promise<string[]> {
+  const owned: string[] = [];
+  for (const key of indexKeys(model, payload)) if ((await kv.get(key)) === id) owned.push(key);
+  return owned;
+}
+
+async function revokeByGrantId(kv: Kv, grantId: string): Promise<void> {
+  const keys = await kv.members(grantKey(grantId));
+  const indexes = await Promise.all(
+    keys.map(async (key) => {
+      // key = oidc:<Model>:<id>, and an id may itself contain ':'.
+      const [, model = '', ...id] = key.split(':');
+      const payload = await read(kv, key);
+      return payload ? ownedIndexes(kv, model, id.join(':'), payload) : [];
+    }),
+  );
+  await kv.del([...keys, ...indexes.flat(), grantKey(grantId)]);
+}
+
+function modelAdapter(kv: Kv, model: string): OidcAdapter {
+  const adapter: OidcAdapter = {
+    upsert: async (id, payload, expiresIn) => {
+      const key = itemKey(model, id);
+      const grantId = text(payload['grantId']);
+      await Promise.all([
+        kv.set(key, JSON.stringify(payload), expiresIn),
+        GRANTABLE.has(model) && grantId ? kv.addToSet(grantKey(grantId), key, expiresIn) : undefined,
+        ...indexKeys(model, payload).map((index) => kv.set(index, id, expiresIn)),
+      ]);
+    },
+    find: (id) => read(kv, itemKey(model, id)),
+    findByUid: async (uid) => {
+      const id = await kv.get(sessionUidKey(uid));
+      const payload = id === null ? undefined : await adapter.find(id);
+      return payload?.['uid'] === uid ? payload : undefined;
+    },
+    findByUserCode: async (userCode) => {
+      const id = await kv.get(userCodeKey(userCode));
+      const payload = id === null ? undefined : await adapter.find(id);
+      return payload?.['userCode'] === userCode ? payload : undefined;
+    },
+    consume: async (id) => {
+      const key = itemKey(model, id);
+      const result = await kv.consumeOnce(key);
+      if (result === 'ok') return;
+      if (result === 'already') {
+        // A code redeemed twice may be stolen: revoke what it granted (RFC 6749 §4.1.2).
+        const grantId = text((await read(kv, key))?.['grantId']);
+        if (grantId) await Promise.all([revokeByGrantId(kv, grantId), kv.del([itemKey('Grant', grantId)])]);
+      }
+      throw new InvalidGrantError(`${model} ${result === 'already' ? 'already consumed' : 'not found'}`);
+    },
+    destroy: async (id) => {
+      const key = itemKey(model, id);
+      const payload = await read(kv, key);
+      await kv.del([key, ...(payload ? await ownedIndexes(kv, model, id, payload) : [])]);
+    },
+    revokeByGrantId: (grantId) => revokeByGrantId(kv, grantId),
+  };
+  return adapter;
+}
+
+// Clients live in the registry (PostgreSQL), never in Kv: oidc-provider only reads them here.
+function clientAdapter(clients: OidcClientSource): OidcAdapter {
+  const none = async () => undefined;
+  return {
+    upsert: async () => {},
+    find: (id) => clients.find(id),
+    findByUid: none,
+    findByUserCode: none,
+    consume: async () => {},
+    destroy: async () => {},
+    revokeByGrantId: async () => {},
+  };
+}
+
+/** Pass as oidc-provider's `adapter` option: it calls this once per model name. */
+export function createOidcAdapter(kv: Kv, clients: OidcClientSource): (name: string) => OidcAdapter {
+  return (name) => (name === 'Client' ? clientAdapter(clients) : modelAdapter(kv, name));
+}

@@ -1,0 +1,59 @@
+// The registry as every login reads it: in memory, loaded from PostgreSQL at start and reloaded
+// when it changes, so no login pays a query and disabling an IdP needs no restart.
+import { type Acr, acrRank, type IdentityProvider, type ServiceProvider } from '../config/federation.ts';
+
+export interface RegistrySource {
+  listServiceProviders(): Promise<ServiceProvider[]>;
+  listIdentityProviders(): Promise<IdentityProvider[]>;
+}
+
+export interface Registry {
+  /** An active SP, or undefined (unknown and inactive look the same from outside). */
+  serviceProvider(clientId: string): ServiceProvider | undefined;
+  identityProvider(uid: string): IdentityProvider | undefined;
+  /** The active IdPs this SP may use, sorted by `order`. */
+  identityProvidersFor(sp: ServiceProvider): IdentityProvider[];
+  /** Bumped on every reload: caches derived from the registry key on it. */
+  readonly version: number;
+  reload(): Promise<void>;
+}
+
+export async function createRegistry(source: RegistrySource): Promise<Registry> {
+  let sps = new Map<string, ServiceProvider>();
+  let idps: IdentityProvider[] = [];
+  let version = 0;
+
+  const registry: Registry = {
+    serviceProvider: (clientId) => {
+      const sp = sps.get(clientId);
+      return sp?.active ? sp : undefined;
+    },
+    identityProvider: (uid) => idps.find((idp) => idp.uid === uid),
+    identityProvidersFor: (sp) =>
+      idps.filter((idp) => idp.active && (!sp.identity_providers || sp.identity_providers.includes(idp.uid))),
+    get version() {
+      return version;
+    },
+    async reload() {
+      const [spList, idpList] = await Promise.all([
+        source.listServiceProviders(),
+        source.listIdentityProviders(),
+      ]);
+      sps = new Map(spList.map((sp) => [sp.client_id, sp]));
+      idps = [...idpList].sort((a, b) => a.order - b.order || a.uid.localeCompare(b.uid));
+      version += 1;
+    },
+  };
+  await registry.reload();
+  return registry;
+}
+
+/** The weakest of the requested levels: what the citizen must at least reach. */
+export function requiredAcr(requested: readonly Acr[]): Acr | undefined {
+  return [...requested].sort((a, b) => acrRank(a) - acrRank(b))[0];
+}
+
+/** An IdP can serve a request when it declares a level at least the required one. */
+export function canDeliver(idp: IdentityProvider, required: Acr): boolean {
+  return idp.acr_values.some((acr) => acrRank(acr) >= acrRank(required));
+}
