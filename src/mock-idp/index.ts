@@ -1,0 +1,155 @@
+// The bundled mock identity provider: a real OpenID Provider with fictitious people, used by the
+// demo and the end-to-end tests as one of the hub's IdPs (FranceConnect ships the same).
+import { createServer, type Server } from 'node:http';
+import type Provider from 'oidc-provider';
+import { createMemoryAdapter } from './adapter.ts';
+import { MOCK_IDENTITIES, type MockIdentity } from './identities.ts';
+import { generateCookieKeys, generateSigningKeys } from './keys.ts';
+import type { Acr, Misbehaviour } from './misbehaviour.ts';
+import { buildProvider, type ProviderSettings, ROUTES, type SigningAlg } from './provider.ts';
+
+export type { MockIdentity, MockIdentityClaims } from './identities.ts';
+export { MOCK_IDENTITIES } from './identities.ts';
+export type { Acr, Misbehaviour } from './misbehaviour.ts';
+export { WRONG_ISSUER } from './misbehaviour.ts';
+
+export interface MockIdpClient {
+  client_id: string;
+  client_secret: string;
+  redirect_uris: string[];
+  post_logout_redirect_uris?: string[];
+  token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post';
+  /** Shown on the login page; defaults to the client_id. */
+  client_name?: string;
+}
+
+export interface MockIdpOptions {
+  /** e.g. http://127.0.0.2:4001: the server listens on its host and port. No path. */
+  issuer: string;
+  clients: MockIdpClient[];
+  /** Default ES256; HS256 signs with the client secret (FranceConnect v1 IdP style). */
+  idTokenAlg?: SigningAlg;
+  /** null (default): plain JSON userinfo. */
+  userinfoAlg?: SigningAlg | null;
+  /** Levels it can deliver; default all three. */
+  acrValues?: Acr[];
+  /** Default 'mockidp': the cookie names must never collide with the hub's (same host in the demo). */
+  cookiePrefix?: string;
+  /** Default true: expose end_session_endpoint. */
+  endSession?: boolean;
+  /** Default true; false answers 404 on discovery (an IdP configured with static endpoints). */
+  discovery?: boolean;
+}
+
+/** What a client configures for this IdP when it cannot use discovery. */
+export interface MockIdpEndpoints {
+  authorization_endpoint: string;
+  token_endpoint: string;
+  userinfo_endpoint: string;
+  jwks_uri: string;
+  end_session_endpoint?: string;
+}
+
+export interface MockIdp {
+  readonly issuer: string;
+  readonly endpoints: MockIdpEndpoints;
+  listen(): Promise<void>;
+  close(): Promise<void>;
+  /** Replaces the current faults; `setMisbehaviour({})` makes the IdP behave again. */
+  setMisbehaviour(misbehaviour: Misbehaviour): void;
+  /** New signing keys with new kids; the old ones leave the JWKS. Sessions and tokens survive. */
+  rotateKeys(): Promise<void>;
+  readonly identities: readonly MockIdentity[];
+}
+
+export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
+  const settings = resolveSettings(options);
+  const url = new URL(settings.issuer);
+  const adapter = createMemoryAdapter();
+  const cookieKeys = generateCookieKeys();
+  let misbehaviour: Readonly<Misbehaviour> = {};
+  const build = async (): Promise<Provider> =>
+    buildProvider({
+      settings,
+      signingKeys: await generateSigningKeys(),
+      cookieKeys,
+      adapter,
+      misbehaviour: () => misbehaviour,
+    });
+  // Rotation swaps the whole provider; the shared adapter and cookie keys keep logins going.
+  let handle = (await build()).callback();
+  let server: Server | undefined;
+
+  return {
+    issuer: settings.issuer,
+    endpoints: endpointsOf(settings),
+    identities: MOCK_IDENTITIES,
+    async listen() {
+      if (server) throw new Error('mock IdP already listening');
+      server = createServer((req, res) => handle(req, res));
+      await listenOn(server, url);
+    },
+    async close() {
+      const running = server;
+      server = undefined;
+      if (running) await closeServer(running);
+    },
+    setMisbehaviour(next) {
+      misbehaviour = Object.freeze({ ...next });
+    },
+    async rotateKeys() {
+      handle = (await build()).callback();
+    },
+  };
+}
+
+function resolveSettings(options: MockIdpOptions): ProviderSettings {
+  const url = new URL(options.issuer);
+  if (url.pathname !== '/' || url.search || url.hash) {
+    throw new Error('mock IdP issuer must be an origin, without path, query or fragment');
+  }
+  if (options.clients.length === 0) throw new Error('mock IdP needs at least one client');
+  const acrValues = options.acrValues ?? ['eidas1', 'eidas2', 'eidas3'];
+  if (acrValues.length === 0) throw new Error('mock IdP acrValues must not be empty');
+  return {
+    issuer: url.origin,
+    clients: options.clients,
+    idTokenAlg: options.idTokenAlg ?? 'ES256',
+    userinfoAlg: options.userinfoAlg ?? null,
+    acrValues,
+    cookiePrefix: options.cookiePrefix ?? 'mockidp',
+    endSession: options.endSession ?? true,
+    discovery: options.discovery ?? true,
+  };
+}
+
+function endpointsOf(settings: ProviderSettings): MockIdpEndpoints {
+  const at = (path: string): string => new URL(path, settings.issuer).href;
+  return {
+    authorization_endpoint: at(ROUTES.authorization),
+    token_endpoint: at(ROUTES.token),
+    userinfo_endpoint: at(ROUTES.userinfo),
+    jwks_uri: at(ROUTES.jwks),
+    ...(settings.endSession ? { end_session_endpoint: at(ROUTES.end_session) } : {}),
+  };
+}
+
+function listenOn(server: Server, url: URL): Promise<void> {
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    // Keep-alive connections from clients would otherwise hold close() open.
+    server.closeAllConnections();
+  });
+}

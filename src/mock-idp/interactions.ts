@@ -1,0 +1,152 @@
+// The login page: GET /interaction/:uid, POST /interaction/:uid/login, POST /interaction/:uid/abort.
+import type { IncomingMessage } from 'node:http';
+import { parse as parseQuery } from 'node:querystring';
+import type { Context, Middleware } from 'koa';
+import type { Interaction, InteractionResults, Provider } from 'oidc-provider';
+import { findIdentity, MOCK_IDENTITIES } from './identities.ts';
+import type { Acr, MisbehaviourSource } from './misbehaviour.ts';
+import { renderPage } from './views.ts';
+
+const ROUTE = /^\/interaction\/([\w-]+)(?:\/(login|abort))?$/;
+const LEVELS: readonly Acr[] = ['eidas1', 'eidas2', 'eidas3'];
+const MAX_FORM_BYTES = 8 * 1024;
+
+interface InteractionOptions {
+  provider: Provider;
+  acrValues: readonly Acr[];
+  misbehaviour: MisbehaviourSource;
+}
+
+export function interactionRoutes(options: InteractionOptions): Middleware {
+  return async (ctx, next) => {
+    const match = ROUTE.exec(ctx.path);
+    const uid = match?.[1];
+    const action = match?.[2] ?? 'page';
+    const expectedMethod = action === 'page' ? 'GET' : 'POST';
+    if (!uid || ctx.method !== expectedMethod) return next();
+    try {
+      const details = await options.provider.interactionDetails(ctx.req, ctx.res);
+      if (details.uid !== uid) throw new InteractionError('interaction and cookie do not match');
+      if (action === 'login') await login(ctx, options, details);
+      else if (action === 'abort') await finish(ctx, options.provider, ABORTED);
+      else await showPage(ctx, options, details);
+    } catch (error) {
+      renderFailure(ctx, error);
+    }
+  };
+}
+
+const ABORTED: InteractionResults = {
+  error: 'access_denied',
+  error_description: 'End-User aborted interaction',
+};
+
+async function showPage(
+  ctx: Context,
+  options: InteractionOptions,
+  details: Interaction,
+  problem?: string,
+): Promise<void> {
+  const fault = options.misbehaviour().error;
+  if (fault) return finish(ctx, options.provider, { ...fault });
+  // Grants are automatic (see account.ts); should consent still be asked, it is given silently.
+  if (details.prompt.name !== 'login') return finish(ctx, options.provider, { consent: {} }, true);
+  const clientId = stringParam(details.params, 'client_id');
+  const client = clientId ? await options.provider.Client.find(clientId) : undefined;
+  renderPage(
+    ctx,
+    'login.njk',
+    {
+      uid: details.uid,
+      clientName: client?.clientName ?? clientId,
+      requestedAcr: stringParam(details.params, 'acr_values'),
+      identities: MOCK_IDENTITIES,
+      problem,
+    },
+    problem ? 400 : 200,
+  );
+}
+
+async function login(ctx: Context, options: InteractionOptions, details: Interaction): Promise<void> {
+  const form = await readForm(ctx.req);
+  const identity = findIdentity(form['identity'] ?? '');
+  if (!identity) {
+    return showPage(ctx, options, details, 'Identité inconnue : choisissez une identité de la liste.');
+  }
+  const fault = options.misbehaviour();
+  const acr = fault.acr ?? deliveredAcr(stringParam(details.params, 'acr_values'), options.acrValues);
+  const amr = acr === 'eidas1' ? ['pwd'] : ['pwd', 'mfa'];
+  await finish(ctx, options.provider, { login: { accountId: identity.sub, acr, amr, remember: false } });
+}
+
+/** The strongest level both requested and deliverable; the strongest deliverable if none is. */
+export function deliveredAcr(requested: string | undefined, supported: readonly Acr[]): Acr {
+  const asked = (requested ?? '')
+    .split(' ')
+    .filter((value): value is Acr => supported.some((s) => s === value));
+  const pool = asked.length > 0 ? asked : supported;
+  return pool.reduce((best, level) => (LEVELS.indexOf(level) > LEVELS.indexOf(best) ? level : best));
+}
+
+async function finish(
+  ctx: Context,
+  provider: Provider,
+  result: InteractionResults,
+  mergeWithLastSubmission = false,
+): Promise<void> {
+  const returnTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission });
+  ctx.status = 303;
+  ctx.redirect(returnTo);
+}
+
+async function readForm(req: IncomingMessage): Promise<Record<string, string>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buffer.length;
+    if (size > MAX_FORM_BYTES) throw new InteractionError('form too large');
+    chunks.push(buffer);
+  }
+  const form: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parseQuery(Buffer.concat(chunks).toString('utf8')))) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (typeof first === 'string') form[key] = first;
+  }
+  return form;
+}
+
+function stringParam(params: Readonly<Record<string, unknown>>, name: string): string | undefined {
+  const value = params[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+class InteractionError extends Error {
+  readonly statusCode = 400;
+  readonly error = 'invalid_request';
+  get error_description(): string {
+    return this.message;
+  }
+}
+
+/** oidc-provider errors carry a safe `error`/`error_description`; anything else stays generic. */
+function renderFailure(ctx: Context, failure: unknown): void {
+  const known =
+    typeof failure === 'object' && failure !== null && typeof Reflect.get(failure, 'error') === 'string';
+  const status = known ? Number(Reflect.get(failure, 'statusCode') ?? 400) : 500;
+  // A bug in the mock itself: say which, without the request (it may carry identity data).
+  if (!known)
+    console.error(
+      'mock IdP: interaction failed:',
+      failure instanceof Error ? failure.message : 'unknown error',
+    );
+  renderPage(
+    ctx,
+    'error.njk',
+    {
+      error: known ? Reflect.get(failure, 'error') : 'server_error',
+      description: known ? Reflect.get(failure, 'error_description') : undefined,
+    },
+    status,
+  );
+}
