@@ -1,0 +1,115 @@
+// DemoSpOptions → one frozen, checked settings object, built once when the demo SP is created.
+import { z } from 'zod';
+
+export interface DemoSpOptions {
+  /** Where the demo SP listens, e.g. http://localhost:3002 (an origin: host and port are taken from it). */
+  url: string;
+  /** The hub's issuer; discovered at {issuer}/.well-known/openid-configuration. */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** Default 'openid identite_pivot email'. */
+  scope?: string;
+  /** Default 'eidas1', the only level FranceConnect v2 delivers. */
+  acrValues?: string;
+  /** Default client_secret_post. */
+  tokenEndpointAuthMethod?: 'client_secret_post' | 'client_secret_basic';
+  /** Algorithm expected for both the id_token and the userinfo JWT. Default ES256 (FC v2 recommends it). */
+  alg?: 'ES256' | 'RS256';
+  /** Default 'demosp_session'; must differ from the hub's and the mock IdP's cookies (same host in the demo). */
+  cookieName?: string;
+  /** Address to listen on when it is not the URL's host (e.g. 0.0.0.0 in a container). */
+  host?: string;
+  /** Request logging (query strings are never logged). Default false. */
+  logger?: boolean;
+}
+
+export interface DemoSpSettings {
+  /** The SP's origin, without a trailing slash. */
+  readonly baseUrl: string;
+  readonly listenHost: string;
+  readonly listenPort: number;
+  readonly redirectUri: string;
+  readonly postLogoutRedirectUri: string;
+  readonly issuer: URL;
+  /** http toward the hub is allowed only when the issuer is on loopback (tests, the demo). */
+  readonly allowHttpIssuer: boolean;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly scope: string;
+  readonly acrValues: string;
+  readonly tokenEndpointAuthMethod: 'client_secret_post' | 'client_secret_basic';
+  readonly alg: 'ES256' | 'RS256';
+  readonly cookieName: string;
+  readonly cookieSecure: boolean;
+  readonly logger: boolean;
+}
+
+const optionsSchema = z.object({
+  url: z.url({ protocol: /^https?$/ }),
+  issuer: z.url({ protocol: /^https?$/ }),
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1),
+  scope: z
+    .string()
+    .refine((s) => s.split(' ').includes('openid'), 'must contain openid')
+    .default('openid identite_pivot email'),
+  acrValues: z.string().min(1).default('eidas1'),
+  tokenEndpointAuthMethod: z
+    .enum(['client_secret_post', 'client_secret_basic'])
+    .default('client_secret_post'),
+  alg: z.enum(['ES256', 'RS256']).default('ES256'),
+  cookieName: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('demosp_session'),
+  host: z.string().min(1).optional(),
+  logger: z.boolean().default(false),
+});
+
+/** localhost, 127.0.0.0/8 and ::1: the only hosts where plain http is acceptable. */
+export function isLoopback(url: URL): boolean {
+  return (
+    url.hostname === 'localhost' ||
+    url.hostname === '[::1]' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(url.hostname)
+  );
+}
+
+export function parseOptions(options: DemoSpOptions): DemoSpSettings {
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`demo-sp: invalid option ${issue?.path.join('.')}: ${issue?.message}`);
+  }
+  const o = parsed.data;
+  const url = new URL(o.url);
+  const issuer = new URL(o.issuer);
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+    throw new Error('demo-sp: url must be an origin (no path, query or fragment)');
+  }
+  for (const [name, value] of [['url', url] as const, ['issuer', issuer] as const]) {
+    if (value.protocol === 'http:' && !isLoopback(value)) {
+      throw new Error(`demo-sp: ${name} must be https (http is accepted on loopback only)`);
+    }
+  }
+  const baseUrl = url.origin;
+  return Object.freeze({
+    baseUrl,
+    listenHost: o.host ?? url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    listenPort: Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
+    redirectUri: `${baseUrl}/callback`,
+    postLogoutRedirectUri: `${baseUrl}/`,
+    issuer,
+    allowHttpIssuer: issuer.protocol === 'http:',
+    clientId: o.clientId,
+    clientSecret: o.clientSecret,
+    scope: o.scope,
+    acrValues: o.acrValues,
+    tokenEndpointAuthMethod: o.tokenEndpointAuthMethod,
+    alg: o.alg,
+    cookieName: o.cookieName,
+    cookieSecure: url.protocol === 'https:',
+    logger: o.logger,
+  });
+}
