@@ -1,0 +1,121 @@
+// Environment → one frozen, typed configuration. A bad value stops the start with one line
+// naming the variable (the caller prints it and exits).
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+const envSchema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  FEDERATION_FILE: optionalString,
+  SUB_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  ENCRYPTION_KEY: optionalString.pipe(
+    z
+      .string()
+      .refine((v) => decodeKey(v)?.length === 32, 'must be 32 bytes, as 64 hex characters or base64')
+      .optional(),
+  ),
+  COOKIE_KEYS: optionalString.pipe(
+    z
+      .string()
+      .refine(
+        (v) => v.split(',').every((k) => k.trim().length >= 32),
+        'comma-separated keys of ≥ 32 characters',
+      )
+      .optional(),
+  ),
+  PGLITE_DIR: z.string().default('.relais/pglite'),
+  ALLOW_INSECURE_HTTP: flag.default(false),
+  IDP_TIMEOUT_MS: z.coerce.number().int().min(500).max(60_000).default(5000),
+  SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1800),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DEMO: flag.optional(),
+  MOCK_IDP_PORT: port.optional(),
+  DEMO_SP_PORT: port.optional(),
+});
+
+export interface Secrets {
+  /** Key of the HMAC that derives each SP's `sub`: changing it changes every sub. */
+  subSecret: string;
+  /** AES-256-GCM key for what the hub keeps about a citizen in Redis. */
+  encryptionKey: Buffer;
+  /** Keys signing the hub's cookies (first signs, all verify). */
+  cookieKeys: string[];
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  issuer: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  federationFile: string | undefined;
+  /** Secrets given by the environment; missing ones are generated and kept only in demo mode. */
+  secrets: Partial<Secrets>;
+  pgliteDir: string;
+  allowInsecureHttp: boolean;
+  idpTimeoutMs: number;
+  sessionTtlSeconds: number;
+  logLevel: string;
+  /** Starts the bundled mock IdP and demo SP beside the hub. */
+  demo: { mockIdpPort: number; demoSpPort: number } | undefined;
+}
+
+export class ConfigError extends Error {}
+
+export function decodeKey(value: string): Buffer | undefined {
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
+  const buffer = Buffer.from(value, 'base64');
+  return buffer.length > 0 ? buffer : undefined;
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Readonly<Config> {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`invalid environment: ${issue?.path.join('.')}: ${issue?.message}`);
+  }
+  const e = parsed.data;
+  const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
+  const demo = e.DEMO ?? e.FEDERATION_FILE === undefined;
+  const secrets: Partial<Secrets> = {
+    subSecret: e.SUB_SECRET,
+    encryptionKey: e.ENCRYPTION_KEY ? decodeKey(e.ENCRYPTION_KEY) : undefined,
+    cookieKeys: e.COOKIE_KEYS?.split(',').map((k) => k.trim()),
+  };
+  if (e.DATABASE_URL && !demo) {
+    const missing = (['SUB_SECRET', 'ENCRYPTION_KEY', 'COOKIE_KEYS'] as const).filter((name) => !e[name]);
+    if (missing.length) {
+      throw new ConfigError(
+        `invalid environment: ${missing.join(', ')} required with DATABASE_URL outside demo mode`,
+      );
+    }
+  }
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    issuer,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    federationFile: e.FEDERATION_FILE,
+    secrets,
+    pgliteDir: e.PGLITE_DIR,
+    allowInsecureHttp: e.ALLOW_INSECURE_HTTP,
+    idpTimeoutMs: e.IDP_TIMEOUT_MS,
+    sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    logLevel: e.LOG_LEVEL,
+    demo: demo
+      ? { mockIdpPort: e.MOCK_IDP_PORT ?? e.PORT + 1, demoSpPort: e.DEMO_SP_PORT ?? e.PORT + 2 }
+      : undefined,
+  });
+}

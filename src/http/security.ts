@@ -1,0 +1,23 @@
+// Headers every hub response carries, set on the raw response so that oidc-provider's own
+// responses (handed the raw request) carry them too.
+import type { FastifyInstance } from 'fastify';
+
+const CSP = [
+  "default-src 'none'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join('; ');
+
+export function securityHeaders(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request, reply) => {
+    const res = reply.raw;
+    res.setHeader('Content-Security-Policy', CSP);
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('X-Frame-Options', 'DENY');
+    // Flow pages are one-shot: never cached, never replayed from history.
+    if (!request.url.startsWith('/assets/')) res.setHeader('Cache-Control', 'no-store');
+  });
+}

@@ -1,0 +1,132 @@
+// The hub wired to its stores: PostgreSQL (or embedded PGlite) for the registry, Redis (or an
+// in-process store) for everything short-lived. main.ts and the end-to-end tests both start here.
+import { randomBytes } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
+import { type App, buildApp } from './app.ts';
+import { demoFederation } from './config/demo-federation.ts';
+import type { Federation } from './config/federation.ts';
+import { loadFederationFile, parseFederation } from './config/federation-file.ts';
+import { type Config, ConfigError, type Secrets } from './config/index.ts';
+import { createMemoryKv, createRedisKv, type Kv } from './store/kv.ts';
+import { migrate } from './store/migrations.ts';
+import { createOidcAdapter } from './store/oidc-adapter.ts';
+import {
+  createKeyRepository,
+  createRegistryRepository,
+  createSecretRepository,
+  type SigningAlg,
+} from './store/registry.ts';
+import { createRegistry, type Registry } from './store/registry-cache.ts';
+import { connectPostgres, openPglite, type Sql } from './store/sql.ts';
+
+export interface HubOptions {
+  config: Config;
+  /** A federation given as data (tests); otherwise FEDERATION_FILE, otherwise the demo one. */
+  federation?: unknown;
+  /** Isolation for tests sharing one PostgreSQL and one Redis. */
+  sqlSchema?: string;
+  kvPrefix?: string;
+  /** null keeps the embedded PostgreSQL in memory (tests). */
+  pgliteDir?: string | null;
+  logger?: { level: string };
+}
+
+export interface Hub extends App {
+  registry: Registry;
+  sql: Sql;
+  kv: Kv;
+  close(): Promise<void>;
+}
+
+export async function createHub(options: HubOptions): Promise<Hub> {
+  const { config } = options;
+  const sql = config.databaseUrl
+    ? await connectPostgres(config.databaseUrl, options.sqlSchema ? { schema: options.sqlSchema } : {})
+    : await openPglite(options.pgliteDir === null ? undefined : (options.pgliteDir ?? config.pgliteDir));
+  const kv = config.redisUrl
+    ? await createRedisKv(config.redisUrl, options.kvPrefix)
+    : createMemoryKv(options.kvPrefix);
+  try {
+    await migrate(sql);
+    await createRegistryRepository(sql).upsertFederation(await resolveFederation(options));
+    const registry = await createRegistry(createRegistryRepository(sql));
+    const secrets = await resolveSecrets(config, sql);
+    const signingKeys = await resolveSigningKeys(sql);
+    const built = await buildApp({
+      issuer: config.issuer,
+      registry,
+      kv,
+      oidcAdapter: (clients) => createOidcAdapter(kv, clients),
+      signingKeys,
+      secrets,
+      sessionTtlSeconds: config.sessionTtlSeconds,
+      idpTimeoutMs: config.idpTimeoutMs,
+      allowInsecureHttp: config.allowInsecureHttp,
+      logger: options.logger,
+    });
+    return {
+      ...built,
+      registry,
+      sql,
+      kv,
+      async close() {
+        await built.app.close();
+        await Promise.allSettled([kv.close(), sql.close()]);
+      },
+    };
+  } catch (error) {
+    await Promise.allSettled([kv.close(), sql.close()]);
+    throw error;
+  }
+}
+
+async function resolveFederation(options: HubOptions): Promise<Federation> {
+  const { config } = options;
+  if (options.federation !== undefined) return parseFederation(options.federation, config.allowInsecureHttp);
+  if (config.federationFile) return loadFederationFile(config.federationFile, config.allowInsecureHttp);
+  const local = (port: number) => `http://localhost:${port}`;
+  const demo = config.demo ?? { mockIdpPort: config.port + 1, demoSpPort: config.port + 2 };
+  return demoFederation({
+    hub: config.issuer,
+    mockIdp: local(demo.mockIdpPort),
+    demoSp: local(demo.demoSpPort),
+  });
+}
+
+/** Secrets come from the environment; only an embedded or demo hub generates and keeps its own. */
+async function resolveSecrets(config: Config, sql: Sql): Promise<Secrets> {
+  const given = config.secrets;
+  if (given.subSecret && given.encryptionKey && given.cookieKeys?.length) {
+    return { subSecret: given.subSecret, encryptionKey: given.encryptionKey, cookieKeys: given.cookieKeys };
+  }
+  if (sql.kind !== 'pglite' && !config.demo) {
+    throw new ConfigError('SUB_SECRET, ENCRYPTION_KEY and COOKIE_KEYS are required outside demo mode');
+  }
+  const kept = createSecretRepository(sql);
+  const generate = () => randomBytes(32).toString('base64url');
+  return {
+    subSecret: given.subSecret ?? (await kept.getOrCreate('sub_secret', generate)),
+    encryptionKey:
+      given.encryptionKey ?? Buffer.from(await kept.getOrCreate('encryption_key', generate), 'base64url'),
+    cookieKeys: given.cookieKeys ?? [await kept.getOrCreate('cookie_key', generate)],
+  };
+}
+
+/** The signing keys in the registry; an ES256 and an RS256 key are created on first start. */
+async function resolveSigningKeys(sql: Sql): Promise<Array<Record<string, unknown>>> {
+  const keys = createKeyRepository(sql);
+  let stored = await keys.list();
+  for (const alg of ['ES256', 'RS256'] as const satisfies SigningAlg[]) {
+    if (stored.some((key) => key.alg === alg)) continue;
+    const { privateKey } = await generateKeyPair(alg, { extractable: true });
+    const jwk = await exportJWK(privateKey);
+    await keys.insert({
+      kid: await calculateJwkThumbprint(jwk),
+      alg,
+      privateJwk: { ...jwk, alg, use: 'sig' },
+    });
+  }
+  stored = await keys.list();
+  // Newest first: oidc-provider signs with the first key matching the algorithm.
+  return stored.reverse().map((key) => ({ ...key.privateJwk, alg: key.alg, use: 'sig' }));
+}

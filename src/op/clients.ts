@@ -1,0 +1,21 @@
+// A registry SP as oidc-provider's client metadata: authorization code only, signed userinfo.
+import type { ServiceProvider } from '../config/federation.ts';
+
+export function toClientMetadata(sp: ServiceProvider | undefined): Record<string, unknown> | undefined {
+  if (!sp) return undefined;
+  return {
+    client_id: sp.client_id,
+    client_name: sp.client_name,
+    ...(sp.client_secret ? { client_secret: sp.client_secret } : {}),
+    ...(sp.jwks_uri ? { jwks_uri: sp.jwks_uri } : {}),
+    ...(sp.jwks ? { jwks: sp.jwks } : {}),
+    redirect_uris: sp.redirect_uris,
+    post_logout_redirect_uris: sp.post_logout_redirect_uris,
+    response_types: ['code'],
+    grant_types: ['authorization_code'],
+    token_endpoint_auth_method: sp.token_endpoint_auth_method,
+    id_token_signed_response_alg: sp.id_token_signed_response_alg,
+    // FC v2: userinfo is always a signed JWT.
+    userinfo_signed_response_alg: sp.userinfo_signed_response_alg,
+  };
+}

@@ -1,0 +1,43 @@
+// oidc-provider inside fastify: its routes are handed the raw request untouched (no body parser),
+// except POST /authorize, turned into a GET so that the browser keeps sending the hub's SameSite=Lax
+// cookies on http (a cross-site POST carries none: the known "session mismatch" trap).
+import type { FastifyInstance } from 'fastify';
+import type Provider from 'oidc-provider';
+
+const PROVIDER_ROUTES = [
+  '/.well-known/openid-configuration',
+  '/jwks',
+  '/authorize',
+  '/authorize/:uid',
+  '/token',
+  '/userinfo',
+  '/session/end',
+  '/session/end/confirm',
+  '/session/end/success',
+];
+
+export async function mountProvider(app: FastifyInstance, provider: Provider): Promise<void> {
+  const callback = provider.callback();
+  app.post('/authorize', async (request, reply) => {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries((request.body ?? {}) as Record<string, string | string[]>)) {
+      for (const v of Array.isArray(value) ? value : [value]) params.append(name, v);
+    }
+    return reply.redirect(`/authorize?${params}`, 303);
+  });
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
+    for (const url of PROVIDER_ROUTES) {
+      const methods = url === '/authorize' ? ['GET'] : ['GET', 'POST', 'OPTIONS'];
+      scope.route({
+        method: methods as ['GET'],
+        url,
+        handler: (request, reply) => {
+          reply.hijack();
+          callback(request.raw, reply.raw);
+        },
+      });
+    }
+  });
+}

@@ -1,0 +1,156 @@
+// The OpenID Provider toward service providers: oidc-provider configured for FranceConnect v2.
+// Everything a broker must not expose is switched off here, by name.
+import Provider, {
+  type Configuration,
+  errors,
+  interactionPolicy,
+  type KoaContextWithOIDC,
+} from 'oidc-provider';
+import { ACR_LEVELS } from '../config/federation.ts';
+import type { Registry } from '../store/registry-cache.ts';
+import type { Vault } from '../store/vault.ts';
+import { findAccount } from './account.ts';
+import { toClientMetadata } from './clients.ts';
+import { checkAuthorizationRequest } from './rules/index.ts';
+import { SCOPE_CLAIMS } from './scopes.ts';
+
+export type OidcAdapterFactory = NonNullable<Configuration['adapter']>;
+
+export interface ProviderPages {
+  /** An error the hub cannot send back to an SP (unknown client, unregistered redirect URI…). */
+  error(
+    ctx: KoaContextWithOIDC,
+    out: { error: string; error_description?: string },
+    error: Error,
+  ): Promise<void>;
+  logout(ctx: KoaContextWithOIDC, form: string): Promise<void>;
+  loggedOut(ctx: KoaContextWithOIDC): Promise<void>;
+}
+
+export interface ProviderOptions {
+  issuer: string;
+  registry: Registry;
+  vault: Vault;
+  adapter: (clients: {
+    find(clientId: string): Promise<Record<string, unknown> | undefined>;
+  }) => OidcAdapterFactory;
+  /** Private JWKs, ES256 and RS256 at least; each SP's metadata picks the algorithm. */
+  signingKeys: Array<Record<string, unknown>>;
+  cookieKeys: string[];
+  sessionTtlSeconds: number;
+  pages: ProviderPages;
+}
+
+/** Lifetimes a national hub can afford (FranceConnect: tokens 60 s, session 30 min). */
+export const CODE_TTL = 60;
+export const ACCESS_TOKEN_TTL = 60;
+/** The grant outlives the code and the access token taken from it, and not by much. */
+export const GRANT_TTL = CODE_TTL + ACCESS_TOKEN_TTL;
+export const INTERACTION_TTL = 30 * 60;
+
+export function createProvider(options: ProviderOptions): Provider {
+  const { registry, vault } = options;
+  const configuration: Configuration = {
+    adapter: options.adapter({
+      find: async (clientId) => toClientMetadata(registry.serviceProvider(clientId)),
+    }),
+    clients: [],
+    findAccount: findAccount(registry, vault),
+    jwks: { keys: options.signingKeys as never },
+    scopes: Object.keys(SCOPE_CLAIMS),
+    claims: {
+      ...Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
+      // `amr` rides with openid so that the id_token carries the IdP's amr next to acr.
+      openid: ['sub', 'amr'],
+    },
+    acrValues: [...ACR_LEVELS],
+    responseTypes: ['code'],
+    subjectTypes: ['public'],
+    clientAuthMethods: ['client_secret_post', 'client_secret_basic', 'private_key_jwt'],
+    enabledJWA: {
+      idTokenSigningAlgValues: ['ES256', 'RS256'],
+      userinfoSigningAlgValues: ['ES256', 'RS256'],
+      clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256'],
+    },
+    pkce: { required: () => false },
+    allowOmittingSingleRegisteredRedirectUri: false,
+    conformIdTokenClaims: true,
+    cookies: {
+      names: { session: 'relais_session', interaction: 'relais_interaction', resume: 'relais_resume' },
+      keys: options.cookieKeys,
+      long: { httpOnly: true, sameSite: 'lax', signed: true },
+      short: { httpOnly: true, sameSite: 'lax', signed: true },
+    },
+    routes: {
+      authorization: '/authorize',
+      token: '/token',
+      userinfo: '/userinfo',
+      jwks: '/jwks',
+      end_session: '/session/end',
+    },
+    features: {
+      devInteractions: { enabled: false },
+      userinfo: { enabled: true },
+      jwtUserinfo: { enabled: true },
+      claimsParameter: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: options.pages.logout,
+        postLogoutSuccessSource: options.pages.loggedOut,
+      },
+      pushedAuthorizationRequests: { enabled: false },
+      resourceIndicators: { enabled: false },
+      dPoP: { enabled: false },
+      introspection: { enabled: false },
+      revocation: { enabled: false },
+      registration: { enabled: false },
+      deviceFlow: { enabled: false },
+      backchannelLogout: { enabled: false },
+      requestObjects: { enabled: false },
+    },
+    // oidc-provider runs extraParams validators after the client and the redirect URI are trusted:
+    // the one step whose errors reach the SP's redirect_uri with state and iss. The FC v2 rules hang there.
+    extraParams: {
+      idp_hint: (ctx) => {
+        const clientId = ctx.oidc.client?.clientId;
+        const sp = clientId ? registry.serviceProvider(clientId) : undefined;
+        if (!sp) throw new errors.InvalidClient('client is unknown or inactive');
+        const params = ctx.oidc.params as Record<string, string | undefined>;
+        const failure = checkAuthorizationRequest(params, {
+          sp,
+          identityProviders: registry.identityProvidersFor(sp),
+        });
+        if (failure) throw new errors.CustomOIDCProviderError(failure.entry.oauth, failure.description);
+      },
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: relaisPolicy() },
+    ttl: {
+      AuthorizationCode: CODE_TTL,
+      AccessToken: ACCESS_TOKEN_TTL,
+      IdToken: 60,
+      Grant: GRANT_TTL,
+      Interaction: INTERACTION_TTL,
+      Session: options.sessionTtlSeconds,
+    },
+    renderError: options.pages.error,
+  };
+
+  const provider = new Provider(options.issuer, configuration);
+  // FC v2: every id_token carries `sid`, not only those of back-channel logout clients.
+  (provider.Client.prototype as unknown as { includeSid(): boolean }).includeSid = () => true;
+  return provider;
+}
+
+/** The default policy, plus: every authorization request goes through the hub's mire. */
+function relaisPolicy() {
+  const { base, Check } = interactionPolicy;
+  const policy = base();
+  policy
+    .get('login')
+    ?.checks.add(
+      new Check('relais_mire', 'every login goes through the mire', (ctx) =>
+        ctx.oidc.result?.login ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT,
+      ),
+    );
+  return policy;
+}

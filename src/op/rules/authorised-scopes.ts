@@ -1,0 +1,10 @@
+import { RelaisError } from '../../errors.ts';
+import { SCOPE_CLAIMS, splitScope } from '../scopes.ts';
+import type { RequestRule } from './types.ts';
+
+/** DataPass: a known scope the SP was not granted is refused; unknown scopes are ignored. */
+export const authorisedScopes: RequestRule = (params, { sp }) => {
+  const granted = new Set(splitScope(sp.scope));
+  const refused = splitScope(params.scope).filter((scope) => scope in SCOPE_CLAIMS && !granted.has(scope));
+  return refused.length ? new RelaisError('R1005', { detail: refused.join(' ') }) : undefined;
+};

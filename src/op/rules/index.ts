@@ -1,0 +1,36 @@
+// The FranceConnect v2 authorization rules, in the order they are checked. oidc-provider has
+// already checked the client, the redirect URI, response_type and PKCE (S256 only) before these.
+import type { RelaisError } from '../../errors.ts';
+import { acrValues } from './acr-values.ts';
+import { authorisedScopes } from './authorised-scopes.ts';
+import { forbiddenScopes } from './forbidden-scopes.ts';
+import { idpHint } from './idp-hint.ts';
+import { nonceRequired } from './nonce.ts';
+import { openidScope } from './openid-scope.ts';
+import { promptLoginConsent } from './prompt.ts';
+import { stateRequired } from './state.ts';
+import type { AuthorizationParams, RequestRule, RuleContext } from './types.ts';
+
+export const REQUEST_RULES: readonly RequestRule[] = [
+  stateRequired,
+  openidScope,
+  forbiddenScopes,
+  authorisedScopes,
+  nonceRequired,
+  promptLoginConsent,
+  acrValues,
+  idpHint,
+];
+
+export function checkAuthorizationRequest(
+  params: AuthorizationParams,
+  context: RuleContext,
+): RelaisError | undefined {
+  for (const rule of REQUEST_RULES) {
+    const error = rule(params, context);
+    if (error) return error;
+  }
+  return undefined;
+}
+
+export type { AuthorizationParams, RuleContext } from './types.ts';

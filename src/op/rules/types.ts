@@ -1,0 +1,14 @@
+import type { IdentityProvider, ServiceProvider } from '../../config/federation.ts';
+import type { RelaisError } from '../../errors.ts';
+
+/** The authorization request as the rules see it: raw string parameters. */
+export type AuthorizationParams = Readonly<Record<string, string | undefined>>;
+
+export interface RuleContext {
+  sp: ServiceProvider;
+  /** The active IdPs this SP may use. */
+  identityProviders: readonly IdentityProvider[];
+}
+
+/** A FranceConnect v2 request rule: returns the error to send the SP, or undefined. */
+export type RequestRule = (params: AuthorizationParams, context: RuleContext) => RelaisError | undefined;

@@ -1,0 +1,157 @@
+// Back from the IdP: every check FC v2 asks for before the hub believes an identity.
+import { compactVerify, decodeProtectedHeader, type JWTVerifyGetKey } from 'jose';
+import * as client from 'openid-client';
+import { type Acr, acrRank, acrSchema } from '../config/federation.ts';
+import { RelaisError } from '../errors.ts';
+import type { Vault } from '../store/vault.ts';
+import { translateIdpError } from './errors.ts';
+import type { IdpClient, IdpClients } from './identity-providers.ts';
+import { type IdpTransaction, takeTransaction } from './transaction.ts';
+
+/** What the IdP vouched for, verified; the claims are still untrusted as an identité pivot. */
+export interface IdpAuthentication {
+  idpUid: string;
+  idpSub: string;
+  acr: Acr;
+  amr: string[] | undefined;
+  authTime: number;
+  claims: Record<string, unknown>;
+  /** Kept for the logout at the IdP (id_token_hint). */
+  idToken: string;
+}
+
+export type CallbackOutcome =
+  | { transaction: IdpTransaction; authentication: IdpAuthentication }
+  | { transaction: IdpTransaction; error: RelaisError };
+
+/** Throws R4003 when the state leads to no transaction: nothing is known to send an error to. */
+export async function handleIdpCallback(
+  deps: { idpClients: IdpClients; vault: Vault; callbackUrl: string },
+  currentUrl: URL,
+): Promise<CallbackOutcome> {
+  const state = currentUrl.searchParams.get('state');
+  const transaction = await takeTransaction(deps.vault, state);
+  if (!transaction || !state) throw new RelaisError('R4003', { detail: 'unknown or already used state' });
+  try {
+    const idpClient = await deps.idpClients.get(transaction.idpUid);
+    const authentication = await authenticate(idpClient, transaction, state, currentUrl, deps.callbackUrl);
+    return { transaction, authentication };
+  } catch (error) {
+    return { transaction, error: translateIdpError(transaction.idpUid, error) };
+  }
+}
+
+async function authenticate(
+  { idp, config, keyFor }: IdpClient,
+  transaction: IdpTransaction,
+  state: string,
+  currentUrl: URL,
+  callbackUrl: string,
+): Promise<IdpAuthentication> {
+  // openid-client checks state, iss (required when the IdP advertises it), the code exchange,
+  // and the id_token's claims (iss, aud, exp, iat, nonce); the signature is checked below.
+  const tokens = await client.authorizationCodeGrant(
+    config,
+    currentUrl,
+    {
+      expectedState: state,
+      expectedNonce: transaction.nonce,
+      pkceCodeVerifier: transaction.codeVerifier,
+      idTokenExpected: true,
+    },
+    { redirect_uri: callbackUrl },
+  );
+  const idToken = tokens.id_token;
+  const idClaims = tokens.claims();
+  if (!idToken || !idClaims) throw new RelaisError('R2003', { detail: `${idp.uid}: no id_token` });
+  await verifySignature(idToken, idp.id_token_signed_response_alg, keyFor);
+
+  const acr = acrSchema.safeParse(idClaims.acr);
+  if (
+    !acr.success ||
+    !idp.acr_values.includes(acr.data) ||
+    acrRank(acr.data) < acrRank(transaction.requiredAcr)
+  ) {
+    throw new RelaisError('R2004', { detail: `${idp.uid}: acr ${String(idClaims.acr ?? 'missing')}` });
+  }
+  const claims = await fetchIdentity({ idp, config, keyFor }, tokens.access_token);
+  if (claims.sub !== idClaims.sub)
+    throw new RelaisError('R2003', { detail: `${idp.uid}: userinfo sub differs` });
+  const amr = Array.isArray(idClaims.amr)
+    ? idClaims.amr.filter((v): v is string => typeof v === 'string')
+    : undefined;
+  return {
+    idpUid: idp.uid,
+    idpSub: idClaims.sub,
+    acr: acr.data,
+    amr,
+    authTime: typeof idClaims.auth_time === 'number' ? idClaims.auth_time : Math.floor(Date.now() / 1000),
+    claims,
+    idToken,
+  };
+}
+
+/** Userinfo as JSON or as a signed JWT, as configured for the IdP: the other form is refused. */
+async function fetchIdentity({ idp, config, keyFor }: IdpClient, accessToken: string) {
+  const endpoint = config.serverMetadata().userinfo_endpoint;
+  if (!endpoint) throw new RelaisError('R2003', { detail: `${idp.uid}: no userinfo_endpoint` });
+  const alg = idp.userinfo_signed_response_alg;
+  const headers = new Headers({ accept: alg ? 'application/jwt' : 'application/json' });
+  const response = await client.fetchProtectedResource(
+    config,
+    accessToken,
+    new URL(endpoint),
+    'GET',
+    null,
+    headers,
+  );
+  if (response.status >= 500)
+    throw new RelaisError('R2002', { detail: `${idp.uid}: userinfo ${response.status}` });
+  if (response.status !== 200)
+    throw new RelaisError('R2003', { detail: `${idp.uid}: userinfo ${response.status}` });
+  const type = response.headers.get('content-type')?.split(';')[0]?.trim();
+  const body = await response.text();
+  let claims: unknown;
+  if (alg) {
+    if (type !== 'application/jwt')
+      throw new RelaisError('R2003', { detail: `${idp.uid}: userinfo is not a JWT` });
+    claims = JSON.parse(new TextDecoder().decode(await verifySignature(body, alg, keyFor)));
+    const { iss, aud } = claims as { iss?: unknown; aud?: unknown };
+    const audiences = Array.isArray(aud) ? aud : [aud];
+    if (
+      (iss !== undefined && iss !== idp.issuer) ||
+      (aud !== undefined && !audiences.includes(idp.client_id))
+    ) {
+      throw new RelaisError('R2003', { detail: `${idp.uid}: userinfo iss or aud` });
+    }
+  } else {
+    if (type !== 'application/json')
+      throw new RelaisError('R2003', { detail: `${idp.uid}: userinfo is not JSON` });
+    claims = JSON.parse(body);
+  }
+  if (
+    !claims ||
+    typeof claims !== 'object' ||
+    Array.isArray(claims) ||
+    typeof (claims as { sub?: unknown }).sub !== 'string'
+  ) {
+    throw new RelaisError('R2003', { detail: `${idp.uid}: userinfo without sub` });
+  }
+  return claims as Record<string, unknown> & { sub: string };
+}
+
+/** FC v2 requires the signature check openid-client skips by default; only the configured alg passes. */
+async function verifySignature(
+  jws: string,
+  alg: 'ES256' | 'RS256' | 'HS256',
+  keyFor: IdpClient['keyFor'],
+): Promise<Uint8Array> {
+  if (decodeProtectedHeader(jws).alg !== alg)
+    throw new RelaisError('R2003', { detail: `unexpected alg, ${alg} expected` });
+  const key = keyFor(alg);
+  const { payload } =
+    key instanceof Uint8Array
+      ? await compactVerify(jws, key, { algorithms: [alg] })
+      : await compactVerify(jws, key as JWTVerifyGetKey, { algorithms: [alg] });
+  return payload;
+}

@@ -1,0 +1,200 @@
+// A whole federation over real HTTP for end-to-end tests: mock IdPs (their own oidc-provider
+// instances, on 127.0.0.2, .3, …), the hub on 127.0.0.1, and test SPs driven by openid-client.
+// Runs on the embedded stores, or on the real PostgreSQL and Redis when DATABASE_URL/REDIS_URL
+// are set (each run in its own schema and key prefix).
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import * as client from 'openid-client';
+import pg from 'pg';
+import { DEMO_IDP } from '../../src/config/demo-federation.ts';
+import { loadConfig } from '../../src/config/index.ts';
+import { createHub, type Hub } from '../../src/hub.ts';
+import { createMockIdp, type MockIdp, type MockIdpOptions } from '../../src/mock-idp/index.ts';
+
+export const HUB_HOST = '127.0.0.1';
+export const SP_HOST = '127.0.0.20';
+
+export function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const address = probe.address();
+      probe.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+export interface TestIdp extends Partial<Omit<MockIdpOptions, 'issuer' | 'clients'>> {
+  uid: string;
+  host: string;
+  /** Federation entry overrides (acr_values, active, display, order…). */
+  entry?: Record<string, unknown>;
+}
+
+export interface TestSp {
+  client_id: string;
+  client_secret: string;
+  [field: string]: unknown;
+}
+
+export interface Federation {
+  hub: Hub;
+  issuer: string;
+  idps: Map<string, MockIdp>;
+  sps: Map<string, TestSp & { redirect_uris: string[] }>;
+  close(): Promise<void>;
+}
+
+export async function startFederation(spec: { idps: TestIdp[]; sps: TestSp[] }): Promise<Federation> {
+  const hubPort = await freePort(HUB_HOST);
+  const issuer = `http://${HUB_HOST}:${hubPort}`;
+  const idps = new Map<string, MockIdp>();
+  const idpEntries: Array<Record<string, unknown>> = [];
+  for (const idp of spec.idps) {
+    const { uid, host, entry, ...mockOptions } = idp;
+    const mock = await createMockIdp({
+      ...mockOptions,
+      issuer: `http://${host}:${await freePort(host)}`,
+      cookiePrefix: `mock_${uid.replaceAll('-', '_')}`,
+      clients: [
+        {
+          client_id: DEMO_IDP.clientId,
+          client_secret: DEMO_IDP.clientSecret,
+          redirect_uris: [`${issuer}/idp/callback`],
+          post_logout_redirect_uris: [`${issuer}/idp/logout-callback`],
+        },
+      ],
+    });
+    await mock.listen();
+    idps.set(uid, mock);
+    idpEntries.push({
+      uid,
+      name: `Compte ${uid}`,
+      issuer: mock.issuer,
+      client_id: DEMO_IDP.clientId,
+      client_secret: DEMO_IDP.clientSecret,
+      acr_values: mockOptions.acrValues ?? ['eidas1', 'eidas2', 'eidas3'],
+      id_token_signed_response_alg: mockOptions.idTokenAlg ?? 'ES256',
+      userinfo_signed_response_alg: mockOptions.userinfoAlg ?? null,
+      ...(mockOptions.discovery === false ? mock.endpoints : {}),
+      ...entry,
+    });
+  }
+  const spPort = await freePort(SP_HOST);
+  const sps = new Map(
+    spec.sps.map((sp) => [
+      sp.client_id,
+      {
+        client_name: `Service ${sp.client_id}`,
+        redirect_uris: [`http://${SP_HOST}:${spPort}/${sp.client_id}/callback`],
+        post_logout_redirect_uris: [`http://${SP_HOST}:${spPort}/${sp.client_id}/`],
+        scope: 'openid identite_pivot email profile birth',
+        acr_values: ['eidas1', 'eidas2', 'eidas3'],
+        ...sp,
+      },
+    ]),
+  );
+  const schema = `e2e_${randomBytes(6).toString('hex')}`;
+  const config = loadConfig({
+    PORT: String(hubPort),
+    HOST: HUB_HOST,
+    ISSUER: issuer,
+    DATABASE_URL: process.env.DATABASE_URL,
+    REDIS_URL: process.env.REDIS_URL,
+    DEMO: 'false',
+    SUB_SECRET: 'e2e-sub-secret-0123456789abcdef0123456789',
+    ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    COOKIE_KEYS: randomBytes(32).toString('hex'),
+    IDP_TIMEOUT_MS: '2000',
+  });
+  const hub = await createHub({
+    config,
+    federation: { serviceProviders: [...sps.values()], identityProviders: idpEntries },
+    sqlSchema: schema,
+    kvPrefix: `relais:e2e:${schema}:`,
+    pgliteDir: null,
+  });
+  await hub.app.listen({ port: hubPort, host: HUB_HOST });
+  return {
+    hub,
+    issuer,
+    idps,
+    sps,
+    async close() {
+      await hub.close();
+      await Promise.all([...idps.values()].map((idp) => idp.close()));
+      if (process.env.DATABASE_URL) {
+        const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+        await admin.connect();
+        await admin.query(`drop schema if exists ${schema} cascade`);
+        await admin.end();
+      }
+    },
+  };
+}
+
+/** The SP side, as a real integrator would write it with openid-client. */
+export async function spClient(federation: Federation, clientId: string): Promise<client.Configuration> {
+  const sp = federation.sps.get(clientId);
+  if (!sp) throw new Error(`no test SP ${clientId}`);
+  const alg = (sp.id_token_signed_response_alg as string | undefined) ?? 'ES256';
+  const auth =
+    sp.token_endpoint_auth_method === 'client_secret_basic'
+      ? client.ClientSecretBasic(sp.client_secret)
+      : client.ClientSecretPost(sp.client_secret);
+  return client.discovery(
+    new URL(federation.issuer),
+    sp.client_id,
+    {
+      id_token_signed_response_alg: alg,
+      userinfo_signed_response_alg: (sp.userinfo_signed_response_alg as string | undefined) ?? 'ES256',
+    },
+    auth,
+    { execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks] },
+  );
+}
+
+export interface AuthorizeRequest {
+  url: URL;
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+  redirectUri: string;
+}
+
+/** A FranceConnect v2 authorization request; `params` overrides or removes (undefined) parameters. */
+export async function authorizeRequest(
+  federation: Federation,
+  config: client.Configuration,
+  params: Record<string, string | undefined> = {},
+): Promise<AuthorizeRequest> {
+  const sp = federation.sps.get(config.clientMetadata().client_id);
+  const redirectUri = sp?.redirect_uris[0] ?? '';
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const codeVerifier = client.randomPKCECodeVerifier();
+  const all: Record<string, string | undefined> = {
+    redirect_uri: redirectUri,
+    scope: 'openid identite_pivot email',
+    state,
+    nonce,
+    acr_values: 'eidas1',
+    prompt: 'login consent',
+    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: 'S256',
+    ...params,
+  };
+  const defined = Object.fromEntries(
+    Object.entries(all).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+  return {
+    url: client.buildAuthorizationUrl(config, defined),
+    state: all.state ?? '',
+    nonce: all.nonce ?? '',
+    codeVerifier,
+    redirectUri,
+  };
+}
