@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import fastifyView from '@fastify/view';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import nunjucks from 'nunjucks';
 import type Provider from 'oidc-provider';
 import type { Secrets } from './config/index.ts';
@@ -51,7 +51,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   const app = Fastify({
     logger: deps.logger ? { ...deps.logger, redact: REDACT } : false,
     // Query strings carry codes, states and tokens: no per-request log line.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
   await app.register(fastifyFormbody);
   await app.register(fastifyView, {

@@ -1,10 +1,8 @@
 // The only file that touches `process`: reads the environment, starts the hub (and, in demo mode,
 // the bundled mock IdP and demo SP), stops cleanly on SIGTERM/SIGINT.
-import { DEMO_IDP, DEMO_SP } from './config/demo-federation.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
-import { createDemoSp } from './demo-sp/index.ts';
+import { startDemo } from './demo.ts';
 import { createHub } from './hub.ts';
-import { createMockIdp } from './mock-idp/index.ts';
 
 async function main() {
   const config = loadConfig(process.env);
@@ -18,33 +16,10 @@ async function main() {
   const stops: Array<() => Promise<void>> = [() => hub.close()];
 
   if (config.demo) {
-    const mockIdpUrl = `http://localhost:${config.demo.mockIdpPort}`;
-    const demoSpUrl = `http://localhost:${config.demo.demoSpPort}`;
-    const mockIdp = await createMockIdp({
-      issuer: mockIdpUrl,
-      clients: [
-        {
-          client_id: DEMO_IDP.clientId,
-          client_secret: DEMO_IDP.clientSecret,
-          redirect_uris: [`${config.issuer}/idp/callback`],
-          post_logout_redirect_uris: [`${config.issuer}/idp/logout-callback`],
-        },
-      ],
-    });
-    await mockIdp.listen();
-    const demoSp = await createDemoSp({
-      url: demoSpUrl,
-      issuer: config.issuer,
-      clientId: DEMO_SP.clientId,
-      clientSecret: DEMO_SP.clientSecret,
-    });
-    await demoSp.listen();
-    stops.unshift(
-      () => demoSp.close(),
-      () => mockIdp.close(),
-    );
-    log.info(`demo mock IdP on ${mockIdpUrl}, demo SP on ${demoSpUrl}`);
-    process.stdout.write(`\nRelais is running. Open ${demoSpUrl} to try a login.\n\n`);
+    const demo = await startDemo(config.issuer, config.demo);
+    stops.unshift(() => demo.close());
+    log.info(`demo mock IdP on ${demo.mockIdpUrl}, demo SP on ${demo.demoSpUrl}`);
+    process.stdout.write(`\nRelais is running. Open ${demo.demoSpUrl} to try a login.\n\n`);
   } else {
     process.stdout.write(`\nRelais is running: ${config.issuer}/.well-known/openid-configuration\n\n`);
   }

@@ -3,7 +3,7 @@
 import { createServer } from 'node:net';
 import * as client from 'openid-client';
 import type { MockIdp, MockIdpClient } from '../../../src/mock-idp/index.ts';
-import { Browser, formAction } from './browser.ts';
+import { Browser, formAction } from '../../support/browser.ts';
 
 export const HOST = '127.0.0.2';
 export const REDIRECT_URI = 'http://127.0.0.1:3999/idp/callback';

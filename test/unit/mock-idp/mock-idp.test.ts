@@ -7,7 +7,7 @@ import {
   type MockIdp,
   type MockIdpOptions,
 } from '../../../src/mock-idp/index.ts';
-import { Browser, formAction } from './browser.ts';
+import { Browser, formAction } from '../../support/browser.ts';
 import {
   authorize,
   discover,

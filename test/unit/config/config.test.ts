@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { parseFederation } from '../../../src/config/federation-file.ts';
+import { ConfigError, loadConfig } from '../../../src/config/index.ts';
+
+describe('configuration from the environment', () => {
+  it('defaults to a demo on localhost:3000 with embedded stores', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 3000, host: '127.0.0.1', issuer: 'http://localhost:3000' });
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.demo).toEqual({ mockIdpPort: 3001, demoSpPort: 3002 });
+  });
+
+  it('names the variable of a bad value in one line', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/^invalid environment: PORT: /);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ ENCRYPTION_KEY: 'short' })).toThrow(/ENCRYPTION_KEY/);
+  });
+
+  it('requires the secrets with a real database outside demo mode', () => {
+    expect(() =>
+      loadConfig({ DATABASE_URL: 'postgres://db/relais', FEDERATION_FILE: '/etc/relais/federation.json' }),
+    ).toThrow(/SUB_SECRET, ENCRYPTION_KEY, COOKIE_KEYS required/);
+  });
+});
+
+describe('the federation file', () => {
+  const sp = {
+    client_id: 'sp-1',
+    client_secret: 'a-secret-of-at-least-thirty-two-characters',
+    client_name: 'SP',
+    redirect_uris: ['https://sp.example/callback'],
+    scope: 'openid email',
+  };
+
+  it('names the entry and the field of a bad value', () => {
+    const error = (() => {
+      try {
+        parseFederation({ serviceProviders: [{ ...sp, client_secret: 'short' }] }, false);
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain('serviceProviders[0] (sp-1).client_secret');
+  });
+
+  it('refuses http outside loopback unless explicitly allowed', () => {
+    const insecure = { serviceProviders: [{ ...sp, redirect_uris: ['http://sp.example/callback'] }] };
+    expect(() => parseFederation(insecure, false)).toThrow(
+      /sp-1\)\.redirect_uris: http is only allowed on loopback/,
+    );
+    expect(parseFederation(insecure, true).serviceProviders).toHaveLength(1);
+    const loopback = { serviceProviders: [{ ...sp, redirect_uris: ['http://127.0.0.1:8080/callback'] }] };
+    expect(parseFederation(loopback, false).serviceProviders).toHaveLength(1);
+  });
+
+  it('refuses an SP naming an unknown identity provider', () => {
+    expect(() =>
+      parseFederation({ serviceProviders: [{ ...sp, identity_providers: ['ghost'] }] }, false),
+    ).toThrow(/unknown identity provider "ghost"/);
+  });
+});
