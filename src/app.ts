@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import nunjucks from 'nunjucks';
 import type Provider from 'oidc-provider';
 import type { Secrets } from './config/index.ts';
+import { ERRORS } from './errors.ts';
 import { interactionRoutes } from './http/interaction-routes.ts';
 import { errorHandler, providerPages } from './http/pages.ts';
 import { securityHeaders } from './http/security.ts';
@@ -99,6 +100,12 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
       .update('relais csrf')
       .digest(),
   });
+  app.get('/errors', async (_request, reply) =>
+    reply.view('errors.njk', {
+      title: 'Codes d’erreur',
+      errors: Object.entries(ERRORS).map(([code, entry]) => ({ code, ...entry })),
+    }),
+  );
   app.get('/healthz', async () => ({ status: 'ok' }));
   return { app, provider };
 }

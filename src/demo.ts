@@ -13,6 +13,8 @@ export interface Demo {
 export async function startDemo(
   issuer: string,
   ports: { mockIdpPort: number; demoSpPort: number },
+  /** Where to listen; the URLs stay on localhost (0.0.0.0 in a container). */
+  host?: string,
 ): Promise<Demo> {
   const mockIdpUrl = `http://localhost:${ports.mockIdpPort}`;
   const demoSpUrl = `http://localhost:${ports.demoSpPort}`;
@@ -28,12 +30,13 @@ export async function startDemo(
       },
     ],
   });
-  await mockIdp.listen();
+  await mockIdp.listen(host);
   const demoSp = await createDemoSp({
     url: demoSpUrl,
     issuer,
     clientId: DEMO_SP.clientId,
     clientSecret: DEMO_SP.clientSecret,
+    ...(host ? { host } : {}),
   });
   await demoSp.listen();
   return {

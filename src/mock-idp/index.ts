@@ -53,7 +53,8 @@ export interface MockIdpEndpoints {
 export interface MockIdp {
   readonly issuer: string;
   readonly endpoints: MockIdpEndpoints;
-  listen(): Promise<void>;
+  /** Listens on the issuer's host and port, or on `host` (0.0.0.0 in a container). */
+  listen(host?: string): Promise<void>;
   close(): Promise<void>;
   /** Replaces the current faults; `setMisbehaviour({})` makes the IdP behave again. */
   setMisbehaviour(misbehaviour: Misbehaviour): void;
@@ -84,10 +85,10 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
     issuer: settings.issuer,
     endpoints: endpointsOf(settings),
     identities: MOCK_IDENTITIES,
-    async listen() {
+    async listen(host) {
       if (server) throw new Error('mock IdP already listening');
       server = createServer((req, res) => handle(req, res));
-      await listenOn(server, url);
+      await listenOn(server, url, host);
     },
     async close() {
       const running = server;
@@ -134,8 +135,8 @@ function endpointsOf(settings: ProviderSettings): MockIdpEndpoints {
   };
 }
 
-function listenOn(server: Server, url: URL): Promise<void> {
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+function listenOn(server: Server, url: URL, listenHost?: string): Promise<void> {
+  const host = listenHost ?? url.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   return new Promise((resolve, reject) => {
     server.once('error', reject);

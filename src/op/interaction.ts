@@ -6,7 +6,7 @@ import { RelaisError } from '../errors.ts';
 import type { Vault } from '../store/vault.ts';
 import { type GrantIdentity, grantIdentityKey } from './account.ts';
 import { GRANT_TTL } from './provider.ts';
-import { splitScope } from './scopes.ts';
+import { SCOPE_CLAIMS, splitScope } from './scopes.ts';
 
 export interface InteractionView {
   uid: string;
@@ -59,7 +59,11 @@ export async function finishWithConsent(
   login: CitizenLogin,
 ): Promise<string> {
   const grant = new provider.Grant({ accountId: login.sub, clientId: view.clientId });
-  grant.addOIDCScope(splitScope(view.params.scope).join(' '));
+  grant.addOIDCScope(
+    splitScope(view.params.scope)
+      .filter((scope) => scope in SCOPE_CLAIMS)
+      .join(' '),
+  );
   const requestedClaims = claimsParameterNames(view.params.claims);
   if (requestedClaims.length) grant.addOIDCClaims(requestedClaims);
   const grantId = await grant.save();

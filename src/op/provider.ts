@@ -136,6 +136,14 @@ export function createProvider(options: ProviderOptions): Provider {
   };
 
   const provider = new Provider(options.issuer, configuration);
+  // JSON errors (token, userinfo…) point at the documentation of the hub's errors.
+  provider.use(async (ctx, next) => {
+    await next();
+    const body = ctx.body as { error?: unknown; error_uri?: unknown } | undefined;
+    if (ctx.status >= 400 && ctx.response.is('json') && typeof body?.error === 'string' && !body.error_uri) {
+      body.error_uri = `${options.issuer}/errors#${body.error}`;
+    }
+  });
   // FC v2: every id_token carries `sid`, not only those of back-channel logout clients.
   (provider.Client.prototype as unknown as { includeSid(): boolean }).includeSid = () => true;
   return provider;

@@ -1,14 +1,7 @@
 // Scopes → claims, as FranceConnect v2 defines them. `identite_pivot` no longer carries
 // preferred_username (FC v2); `profile` still does.
 
-export const PIVOT_SCOPE_CLAIMS = [
-  'given_name',
-  'family_name',
-  'birthdate',
-  'gender',
-  'birthplace',
-  'birthcountry',
-] as const;
+import { PIVOT_CLAIMS } from '../pivot/index.ts';
 
 export const SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = {
   openid: ['sub'],
@@ -22,7 +15,7 @@ export const SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = {
   preferred_username: ['preferred_username'],
   profile: ['given_name', 'family_name', 'birthdate', 'gender', 'preferred_username'],
   birth: ['birthplace', 'birthcountry'],
-  identite_pivot: PIVOT_SCOPE_CLAIMS,
+  identite_pivot: PIVOT_CLAIMS,
 };
 
 /** Scopes FranceConnect v2 removed: asking for them is an error, not a silent drop. */

@@ -1,5 +1,5 @@
 // Back from the IdP: every check FC v2 asks for before the hub believes an identity.
-import { compactVerify, decodeProtectedHeader, type JWTVerifyGetKey } from 'jose';
+import { compactVerify, decodeProtectedHeader, errors as joseErrors } from 'jose';
 import * as client from 'openid-client';
 import { type Acr, acrRank, acrSchema } from '../config/federation.ts';
 import { RelaisError } from '../errors.ts';
@@ -140,18 +140,24 @@ async function fetchIdentity({ idp, config, keyFor }: IdpClient, accessToken: st
   return claims as Record<string, unknown> & { sub: string };
 }
 
-/** FC v2 requires the signature check openid-client skips by default; only the configured alg passes. */
+/**
+ * FC v2 requires the signature check openid-client skips by default; only the configured alg
+ * passes. An unknown kid reloads the IdP's JWKS once before failing, so a key rotation at the IdP
+ * never breaks a login.
+ */
 async function verifySignature(
   jws: string,
   alg: 'ES256' | 'RS256' | 'HS256',
   keyFor: IdpClient['keyFor'],
 ): Promise<Uint8Array> {
-  if (decodeProtectedHeader(jws).alg !== alg)
-    throw new RelaisError('R2003', { detail: `unexpected alg, ${alg} expected` });
+  if (decodeProtectedHeader(jws).alg !== alg) throw new RelaisError('R2003', { detail: `unexpected alg, ${alg} expected` });
   const key = keyFor(alg);
-  const { payload } =
-    key instanceof Uint8Array
-      ? await compactVerify(jws, key, { algorithms: [alg] })
-      : await compactVerify(jws, key as JWTVerifyGetKey, { algorithms: [alg] });
-  return payload;
+  if (key instanceof Uint8Array) return (await compactVerify(jws, key, { algorithms: [alg] })).payload;
+  try {
+    return (await compactVerify(jws, key, { algorithms: [alg] })).payload;
+  } catch (error) {
+    if (!(error instanceof joseErrors.JWKSNoMatchingKey)) throw error;
+    await key.reload();
+    return (await compactVerify(jws, key, { algorithms: [alg] })).payload;
+  }
 }

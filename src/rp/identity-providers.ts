@@ -1,7 +1,7 @@
 // openid-client Configurations for each IdP: from its issuer's discovery, or from the static
 // endpoints of its entry (an FC v1 style IdP). Built once, reused by every login, rebuilt when
 // the registry changes; a failed discovery is not cached, so the next login tries again.
-import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet } from 'jose';
 import * as client from 'openid-client';
 import { type IdentityProvider, isLoopbackUrl } from '../config/federation.ts';
 import { RelaisError } from '../errors.ts';
@@ -11,8 +11,10 @@ export interface IdpClient {
   idp: IdentityProvider;
   config: client.Configuration;
   /** The key that verifies this IdP's signatures: its JWKS, or the client secret for HS256. */
-  keyFor(alg: 'ES256' | 'RS256' | 'HS256'): JWTVerifyGetKey | Uint8Array;
+  keyFor(alg: 'ES256' | 'RS256' | 'HS256'): RemoteJwks | Uint8Array;
 }
+
+export type RemoteJwks = ReturnType<typeof createRemoteJWKSet>;
 
 export interface IdpClientsOptions {
   registry: Registry;
@@ -87,10 +89,8 @@ async function buildIdpClient(idp: IdentityProvider, options: IdpClientsOptions)
     }
   }
   const jwksUri = config.serverMetadata().jwks_uri;
-  // jose refetches the JWKS once when a kid is unknown (key rotation at the IdP), at most once a second.
-  const jwks = jwksUri
-    ? createRemoteJWKSet(new URL(jwksUri), { cooldownDuration: 1000, timeoutDuration: options.timeoutMs })
-    : undefined;
+  // Cached; the callback reloads it once when a kid is unknown (key rotation at the IdP).
+  const jwks = jwksUri ? createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: options.timeoutMs }) : undefined;
   const secret = new TextEncoder().encode(idp.client_secret);
   return {
     idp,

@@ -37,14 +37,39 @@ export class Citizen {
   }
 
   async submit(containing: string, fields: Record<string, string>): Promise<this> {
+    const form = this.form(containing, fields);
+    return this.go(form.action, form.init);
+  }
+
+  /** The POST a browser would send for a form of the current page (its csrf included), unsent. */
+  form(containing: string, fields: Record<string, string>): { action: URL; init: RequestInit } {
     const page = this.currentPage();
     const csrf = hiddenValue(page.html, 'csrf');
-    const action = formAction(page.html, page.url, containing);
-    return this.go(action, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ ...(csrf ? { csrf } : {}), ...fields }).toString(),
-    });
+    return {
+      action: formAction(page.html, page.url, containing),
+      init: {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ ...(csrf ? { csrf } : {}), ...fields }).toString(),
+      },
+    };
+  }
+
+  /**
+   * Logs in on the IdP's page and stops where the IdP sends the browser back to the hub: returns
+   * that callback URL (code, state, iss), not yet fetched, for replay tests.
+   */
+  async loginAsUntilCallback(identity: string): Promise<URL> {
+    const form = this.form('name="identity"', { identity });
+    const landing = await this.browser.navigate(
+      form.action,
+      (url) => url.pathname === '/idp/callback' || this.#atSp(url),
+      form.init,
+    );
+    if (landing.response || landing.url.pathname !== '/idp/callback') {
+      throw new Error(`the IdP did not send the browser to the hub's callback: ${landing.url.href}`);
+    }
+    return landing.url;
   }
 
   chooseIdp(uid: string) {
@@ -81,4 +106,28 @@ export class Citizen {
 export function hiddenValue(html: string, name: string): string | undefined {
   const match = html.match(new RegExp(`<input[^>]*name="${name}"[^>]*value="([^"]*)"`));
   return match?.[1]?.replaceAll('&amp;', '&');
+}
+
+/** The hub sent the citizen back to the SP with this OAuth error, its [Rxxxx] code, state and iss. */
+export function expectSpError(
+  params: URLSearchParams,
+  expected: { error: string; code: string; iss: string; state: string | null },
+): void {
+  expect(params.get('error'), params.get('error_description') ?? '').toBe(expected.error);
+  expect(params.get('error_description')).toMatch(new RegExp(`\\[${expected.code}\\]$`));
+  expect(params.get('iss')).toBe(expected.iss);
+  expect(params.get('state')).toBe(expected.state);
+  expect(params.has('code')).toBe(false);
+}
+
+/** The citizen is stranded on no SP: the hub shows its own error page with this status and code. */
+export function expectHubErrorPage(
+  citizen: Citizen,
+  expected: { origin: string; status: number; code: string },
+): void {
+  expect(citizen.callback, `sent to the SP: ${citizen.callback?.href}`).toBeUndefined();
+  const page = citizen.currentPage();
+  expect(page.url.origin).toBe(expected.origin);
+  expect(page.status).toBe(expected.status);
+  expect(page.html).toContain(`<code>${expected.code}</code>`);
 }

@@ -3,28 +3,36 @@
 // Runs on the embedded stores, or on the real PostgreSQL and Redis when DATABASE_URL/REDIS_URL
 // are set (each run in its own schema and key prefix).
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import * as client from 'openid-client';
 import pg from 'pg';
 import { DEMO_IDP } from '../../src/config/demo-federation.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { createHub, type Hub } from '../../src/hub.ts';
 import { createMockIdp, type MockIdp, type MockIdpOptions } from '../../src/mock-idp/index.ts';
+import { freePort } from './net.ts';
+
+export { freePort } from './net.ts';
 
 export const HUB_HOST = '127.0.0.1';
 export const SP_HOST = '127.0.0.20';
 
-export function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, host, () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
+/** A server that accepts connections and never answers: an IdP that hangs. */
+export async function startSilentServer(host: string): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
   });
+  const port = await freePort(host);
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  return {
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 export interface TestIdp extends Partial<Omit<MockIdpOptions, 'issuer' | 'clients'>> {
@@ -36,7 +44,8 @@ export interface TestIdp extends Partial<Omit<MockIdpOptions, 'issuer' | 'client
 
 export interface TestSp {
   client_id: string;
-  client_secret: string;
+  /** Absent for a private_key_jwt SP (give spClient its key). */
+  client_secret?: string;
   [field: string]: unknown;
 }
 
@@ -136,15 +145,25 @@ export async function startFederation(spec: { idps: TestIdp[]; sps: TestSp[] }):
   };
 }
 
-/** The SP side, as a real integrator would write it with openid-client. */
-export async function spClient(federation: Federation, clientId: string): Promise<client.Configuration> {
+/**
+ * The SP side, as a real integrator would write it with openid-client. `auth` replaces the
+ * client_secret authentication (e.g. `client.PrivateKeyJwt(key)`).
+ */
+export async function spClient(
+  federation: Federation,
+  clientId: string,
+  auth?: client.ClientAuth,
+): Promise<client.Configuration> {
   const sp = federation.sps.get(clientId);
   if (!sp) throw new Error(`no test SP ${clientId}`);
   const alg = (sp.id_token_signed_response_alg as string | undefined) ?? 'ES256';
-  const auth =
-    sp.token_endpoint_auth_method === 'client_secret_basic'
-      ? client.ClientSecretBasic(sp.client_secret)
-      : client.ClientSecretPost(sp.client_secret);
+  if (!auth && !sp.client_secret) throw new Error(`test SP ${clientId} has no secret: pass its auth`);
+  const secret = sp.client_secret ?? '';
+  const clientAuth =
+    auth ??
+    (sp.token_endpoint_auth_method === 'client_secret_basic'
+      ? client.ClientSecretBasic(secret)
+      : client.ClientSecretPost(secret));
   return client.discovery(
     new URL(federation.issuer),
     sp.client_id,
@@ -152,7 +171,7 @@ export async function spClient(federation: Federation, clientId: string): Promis
       id_token_signed_response_alg: alg,
       userinfo_signed_response_alg: (sp.userinfo_signed_response_alg as string | undefined) ?? 'ES256',
     },
-    auth,
+    clientAuth,
     { execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks] },
   );
 }

@@ -1,9 +1,10 @@
 // Drives one login at a mock IdP the way the hub does: openid-client for the protocol, a Browser
 // for the login page.
-import { createServer } from 'node:net';
+
 import * as client from 'openid-client';
 import type { MockIdp, MockIdpClient } from '../../../src/mock-idp/index.ts';
 import { Browser, formAction } from '../../support/browser.ts';
+import { freePort as freePortOn } from '../../support/net.ts';
 
 export const HOST = '127.0.0.2';
 export const REDIRECT_URI = 'http://127.0.0.1:3999/idp/callback';
@@ -20,18 +21,7 @@ export function testClient(overrides: Partial<MockIdpClient> = {}): MockIdpClien
 }
 
 /** A free port on HOST, for an issuer URL that must be known before the server listens. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, HOST, () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
+export const freePort = (): Promise<number> => freePortOn(HOST);
 
 export async function discover(idp: MockIdp, rp: MockIdpClient, alg?: string): Promise<client.Configuration> {
   return client.discovery(
