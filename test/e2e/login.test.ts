@@ -123,3 +123,26 @@ describe('a brokered login', () => {
     ).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 });
+
+describe('logout', () => {
+  it('ends the hub session and returns to the registered post_logout_redirect_uri with the state', async () => {
+    const { tokens, citizen, config } = await login('sp-es', 'idp-es');
+    const postLogout = federation.sps.get('sp-es')?.post_logout_redirect_uris[0] as string;
+    const endSession = client.buildEndSessionUrl(config, {
+      id_token_hint: tokens.id_token as string,
+      post_logout_redirect_uri: postLogout,
+      state: 'logout-state',
+    });
+    const landing = await citizen.browser.navigate(endSession, (url) => url.href.startsWith(postLogout));
+    const html = (await landing.response?.text()) ?? '';
+    expect(html).toContain('Déconnexion');
+    const xsrf = html.match(/name="xsrf" value="([^"]+)"/)?.[1] as string;
+    const action = html.match(/<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"/)?.[1] as string;
+    expect(xsrf).toBeTruthy();
+    const done = await citizen.browser.submit(new URL(action, federation.issuer), { xsrf, logout: 'yes' }, (url) =>
+      url.href.startsWith(postLogout),
+    );
+    expect(done.url.href.startsWith(postLogout)).toBe(true);
+    expect(done.url.searchParams.get('state')).toBe('logout-state');
+  });
+});
