@@ -10,6 +10,8 @@ const CSP = [
   "base-uri 'none'",
 ].join('; ');
 
+const CACHEABLE = new Set(['/jwks', '/.well-known/openid-configuration', '/errors']);
+
 export function securityHeaders(app: FastifyInstance): void {
   app.addHook('onRequest', async (request, reply) => {
     const res = reply.raw;
@@ -17,7 +19,9 @@ export function securityHeaders(app: FastifyInstance): void {
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('X-Frame-Options', 'DENY');
-    // Flow pages are one-shot: never cached, never replayed from history.
-    if (!request.url.startsWith('/assets/')) res.setHeader('Cache-Control', 'no-store');
+    // Flow pages are one-shot: never cached, never replayed from history. Keys, discovery and
+    // assets are meant to be cached by SPs and browsers.
+    const path = request.url.split('?')[0] ?? '';
+    if (!CACHEABLE.has(path) && !path.startsWith('/assets/')) res.setHeader('Cache-Control', 'no-store');
   });
 }
