@@ -127,7 +127,7 @@ describe('a brokered login', () => {
 describe('logout', () => {
   it('ends the hub session and returns to the registered post_logout_redirect_uri with the state', async () => {
     const { tokens, citizen, config } = await login('sp-es', 'idp-es');
-    const postLogout = federation.sps.get('sp-es')?.post_logout_redirect_uris[0] as string;
+    const postLogout = (federation.sps.get('sp-es')?.post_logout_redirect_uris as string[])[0] as string;
     const endSession = client.buildEndSessionUrl(config, {
       id_token_hint: tokens.id_token as string,
       post_logout_redirect_uri: postLogout,
