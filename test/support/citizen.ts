@@ -2,7 +2,7 @@
 // Each step submits the form a browser would and follows redirects; the SP's redirect_uri is
 // never fetched, its URL is kept for the SP to redeem.
 import { expect } from 'vitest';
-import { Browser, formAction } from './browser.ts';
+import { Browser } from './browser.ts';
 import type { AuthorizeRequest } from './federation.ts';
 
 export interface Page {
@@ -46,7 +46,7 @@ export class Citizen {
     const page = this.currentPage();
     const csrf = hiddenValue(page.html, 'csrf');
     return {
-      action: formAction(page.html, page.url, containing),
+      action: formOn(page, containing),
       init: {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -101,6 +101,16 @@ export class Citizen {
     ).toBeDefined();
     return (this.callback as URL).searchParams;
   }
+}
+
+/** The action of the first form whose tag or content includes `containing` (e.g. its action path). */
+function formOn(page: Page, containing: string): URL {
+  for (const [form, action = ''] of page.html.matchAll(
+    /<form\b[^>]*\baction="([^"]*)"[^>]*>[\s\S]*?<\/form>/g,
+  )) {
+    if (form.includes(containing)) return new URL(action.replaceAll('&amp;', '&'), page.url);
+  }
+  throw new Error(`no form with ${containing} on ${page.url.href}`);
 }
 
 export function hiddenValue(html: string, name: string): string | undefined {

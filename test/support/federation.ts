@@ -16,25 +16,6 @@ export { freePort } from './net.ts';
 export const HUB_HOST = '127.0.0.1';
 export const SP_HOST = '127.0.0.20';
 
-/** A server that accepts connections and never answers: an IdP that hangs. */
-export async function startSilentServer(host: string): Promise<{ url: string; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  const port = await freePort(host);
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
-  return {
-    url: `http://${host}:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 export interface TestIdp extends Partial<Omit<MockIdpOptions, 'issuer' | 'clients'>> {
   uid: string;
   host: string;
