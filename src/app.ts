@@ -2,6 +2,7 @@
 // real port as they need; main.ts listens.
 import { createHmac } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import fastifyView from '@fastify/view';
@@ -54,6 +55,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     // Query strings carry codes, states and tokens: no per-request log line.
     logController: new LogController({ disableRequestLogging: true }),
   });
+  await app.register(fastifyCookie);
   await app.register(fastifyFormbody);
   await app.register(fastifyView, {
     engine: { nunjucks },
@@ -80,7 +82,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   provider.on('server_error', (_ctx, error) =>
     app.log.error({ err: { name: error.name, message: error.message } }, 'oidc-provider server error'),
   );
-  await mountProvider(app, provider);
+  await mountProvider(app, provider, deps.issuer);
 
   const callbackUrl = `${deps.issuer}/idp/callback`;
   const idpClients = createIdpClients({
@@ -99,6 +101,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     csrfKey: createHmac('sha256', deps.secrets.cookieKeys[0] ?? '')
       .update('relais csrf')
       .digest(),
+    secureCookies: deps.issuer.startsWith('https:'),
   });
   app.get('/errors', async (_request, reply) =>
     reply.view('errors.njk', {

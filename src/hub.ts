@@ -19,6 +19,9 @@ import {
 import { createRegistry, type Registry } from './store/registry-cache.ts';
 import { connectPostgres, openPglite, type Sql } from './store/sql.ts';
 
+/** How soon every instance sees a registry change made elsewhere. */
+export const REGISTRY_REFRESH_MS = 2000;
+
 export interface HubOptions {
   config: Config;
   /** A federation given as data (tests); otherwise FEDERATION_FILE, otherwise the demo one. */
@@ -48,7 +51,8 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     : createMemoryKv(options.kvPrefix);
   try {
     await migrate(sql);
-    await createRegistryRepository(sql).upsertFederation(await resolveFederation(options));
+    const federation = await resolveFederation(options);
+    if (federation) await createRegistryRepository(sql).upsertFederation(federation);
     const registry = await createRegistry(createRegistryRepository(sql));
     const secrets = await resolveSecrets(config, sql);
     const signingKeys = await resolveSigningKeys(sql);
@@ -64,12 +68,20 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       allowInsecureHttp: config.allowInsecureHttp,
       logger: options.logger,
     });
+    // Another instance, or an operator, may change the registry: no restart needed to see it.
+    const watch = setInterval(() => {
+      registry
+        .refreshIfChanged()
+        .catch((error) => built.app.log.warn({ err: error }, 'registry refresh failed'));
+    }, REGISTRY_REFRESH_MS);
+    watch.unref();
     return {
       ...built,
       registry,
       sql,
       kv,
       async close() {
+        clearInterval(watch);
         await built.app.close();
         await Promise.allSettled([kv.close(), sql.close()]);
       },

@@ -166,7 +166,7 @@ export function describeFederationError(error: z.ZodError, input: unknown): stri
         typeof list === 'string' && typeof index === 'number'
           ? ((input as Record<string, Array<Record<string, unknown>>>)?.[list]?.[index] ?? {})
           : {};
-      const id = entry.client_id ?? entry.uid;
+      const id = list === 'identityProviders' ? entry.uid : entry.client_id;
       const where =
         typeof index === 'number'
           ? `${String(list)}[${index}]${id ? ` (${String(id)})` : ''}${rest.length ? `.${rest.join('.')}` : ''}`

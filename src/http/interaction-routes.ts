@@ -19,6 +19,7 @@ import { handleIdpCallback } from '../rp/callback.ts';
 import type { IdpClients } from '../rp/identity-providers.ts';
 import { canDeliver, type Registry, requiredAcr } from '../store/registry-cache.ts';
 import type { Vault } from '../store/vault.ts';
+import { bindStateToBrowser, stateBoundToBrowser } from './browser-binding.ts';
 import { type CitizenIdentity, citizenKey, describePerson, toCitizenIdentity } from './citizen.ts';
 import { claimLabels } from './claim-labels.ts';
 import { csrfToken, csrfValid } from './csrf.ts';
@@ -31,6 +32,8 @@ export interface FlowDependencies {
   callbackUrl: string;
   subSecret: string;
   csrfKey: Buffer;
+  /** Cookies get `Secure` when the issuer is https. */
+  secureCookies: boolean;
 }
 
 const uidParams = z.object({ uid: z.string().min(1).max(64) });
@@ -70,6 +73,7 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
         requiredAcr: required,
         uiLocales: view.params.ui_locales,
       });
+      bindStateToBrowser(reply, url.searchParams.get('state') ?? '', deps.secureCookies);
       return reply.redirect(url.href, 303);
     } catch (error) {
       if (error instanceof RelaisError) return failToSp(reply, view.uid, error);
@@ -132,17 +136,21 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
   app.post('/interaction/:uid/consent', async (request, reply) => {
     const { view, body } = await readForm(request, reply);
     if (body.decision !== 'accept') return failToSp(reply, view.uid, new RelaisError('R4002'));
-    const citizen = (await vault.get(citizenKey(view.uid))) as CitizenIdentity | undefined;
+    // Taken, not read: of two consent submissions at once, only one can give the SP a code.
+    const citizen = (await vault.take(citizenKey(view.uid))) as CitizenIdentity | undefined;
     if (!citizen) throw new RelaisError('R4003', { detail: 'no identity for this interaction' });
     const sp = serviceProviderOf(view);
     const sub = deriveSub(deps.subSecret, sp.sector_identifier ?? sp.client_id, citizen.identityKey);
-    const returnTo = await finishWithConsent(provider, vault, view, { ...citizen, sub });
-    await vault.del(citizenKey(view.uid));
-    return reply.redirect(returnTo, 303);
+    return reply.redirect(await finishWithConsent(provider, vault, view, { ...citizen, sub }), 303);
   });
 
   app.get('/idp/callback', async (request, reply) => {
-    const outcome = await handleIdpCallback(deps, new URL(request.url, deps.callbackUrl));
+    const url = new URL(request.url, deps.callbackUrl);
+    // Another browser's callback (a replay, a login CSRF) must not use up the citizen's transaction.
+    if (!stateBoundToBrowser(request, reply, url.searchParams.get('state'))) {
+      throw new RelaisError('R4003', { detail: 'callback from a browser that did not start this login' });
+    }
+    const outcome = await handleIdpCallback(deps, url);
     const uid = outcome.transaction.interactionUid;
     if ('error' in outcome) return failToSp(reply, uid, outcome.error);
     const idp = registry.identityProvider(outcome.transaction.idpUid);

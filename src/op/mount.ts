@@ -16,8 +16,13 @@ const PROVIDER_ROUTES = [
   '/session/end/success',
 ];
 
-export async function mountProvider(app: FastifyInstance, provider: Provider): Promise<void> {
+export async function mountProvider(app: FastifyInstance, provider: Provider, issuer: string): Promise<void> {
   const callback = provider.callback();
+  // oidc-provider builds its URLs from the request (Host, protocol): pin them to the issuer, so a
+  // forged Host cannot change an endpoint and a TLS-terminating proxy in front yields https URLs
+  // and Secure cookies.
+  const { host, protocol } = new URL(issuer);
+  provider.proxy = true;
   app.post('/authorize', async (request, reply) => {
     const params = new URLSearchParams();
     for (const [name, value] of Object.entries((request.body ?? {}) as Record<string, string | string[]>)) {
@@ -35,6 +40,10 @@ export async function mountProvider(app: FastifyInstance, provider: Provider): P
         url,
         handler: (request, reply) => {
           reply.hijack();
+          const headers = request.raw.headers;
+          headers.host = host;
+          headers['x-forwarded-proto'] = protocol.slice(0, -1);
+          delete headers['x-forwarded-host'];
           callback(request.raw, reply.raw);
         },
       });

@@ -10,6 +10,7 @@ import { ACR_LEVELS } from '../config/federation.ts';
 import type { Registry } from '../store/registry-cache.ts';
 import type { Vault } from '../store/vault.ts';
 import { findAccount } from './account.ts';
+import { codeAuthorizationErrors } from './authorization-error-codes.ts';
 import { toClientMetadata } from './clients.ts';
 import { checkAuthorizationRequest } from './rules/index.ts';
 import { SCOPE_CLAIMS } from './scopes.ts';
@@ -115,7 +116,13 @@ export function createProvider(options: ProviderOptions): Provider {
         const clientId = ctx.oidc.client?.clientId;
         const sp = clientId ? registry.serviceProvider(clientId) : undefined;
         if (!sp) throw new errors.InvalidClient('client is unknown or inactive');
-        const params = ctx.oidc.params as Record<string, string | undefined>;
+        // The scope as the SP sent it: oidc-provider has already dropped the scopes it does not know,
+        // and FC v2 wants address and phone refused, not ignored (POST /authorize reaches here as a GET).
+        const raw = ctx.query as Record<string, unknown>;
+        const params = {
+          ...(ctx.oidc.params as Record<string, string | undefined>),
+          scope: typeof raw.scope === 'string' ? raw.scope : undefined,
+        };
         const failure = checkAuthorizationRequest(params, {
           sp,
           identityProviders: registry.identityProvidersFor(sp),
@@ -136,6 +143,7 @@ export function createProvider(options: ProviderOptions): Provider {
   };
 
   const provider = new Provider(options.issuer, configuration);
+  provider.use(codeAuthorizationErrors);
   // JSON errors (token, userinfo…) point at the documentation of the hub's errors.
   provider.use(async (ctx, next) => {
     await next();

@@ -150,7 +150,8 @@ async function verifySignature(
   alg: 'ES256' | 'RS256' | 'HS256',
   keyFor: IdpClient['keyFor'],
 ): Promise<Uint8Array> {
-  if (decodeProtectedHeader(jws).alg !== alg) throw new RelaisError('R2003', { detail: `unexpected alg, ${alg} expected` });
+  if (decodeProtectedHeader(jws).alg !== alg)
+    throw new RelaisError('R2003', { detail: `unexpected alg, ${alg} expected` });
   const key = keyFor(alg);
   if (key instanceof Uint8Array) return (await compactVerify(jws, key, { algorithms: [alg] })).payload;
   try {

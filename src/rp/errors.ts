@@ -24,6 +24,9 @@ export function translateIdpError(idpUid: string, error: unknown): RelaisError {
   }
   if (error instanceof client.ClientError) {
     const cause = (error as { cause?: unknown }).cause;
+    if (error.code === 'OAUTH_TIMEOUT' || error.code === 'OAUTH_ABORT' || isNetworkError(cause)) {
+      return new RelaisError('R2002', { detail: `${idpUid}: unreachable or too slow`, cause: error });
+    }
     if (cause instanceof Response && cause.status >= 500) {
       return new RelaisError('R2002', { detail: `${idpUid}: answered ${cause.status}`, cause: error });
     }

@@ -90,7 +90,9 @@ async function buildIdpClient(idp: IdentityProvider, options: IdpClientsOptions)
   }
   const jwksUri = config.serverMetadata().jwks_uri;
   // Cached; the callback reloads it once when a kid is unknown (key rotation at the IdP).
-  const jwks = jwksUri ? createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: options.timeoutMs }) : undefined;
+  const jwks = jwksUri
+    ? createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: options.timeoutMs })
+    : undefined;
   const secret = new TextEncoder().encode(idp.client_secret);
   return {
     idp,

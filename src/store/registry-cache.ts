@@ -5,6 +5,8 @@ import { type Acr, acrRank, type IdentityProvider, type ServiceProvider } from '
 export interface RegistrySource {
   listServiceProviders(): Promise<ServiceProvider[]>;
   listIdentityProviders(): Promise<IdentityProvider[]>;
+  /** Changes whenever any entry changes: one cheap query tells whether to reload. */
+  fingerprint(): Promise<string>;
 }
 
 export interface Registry {
@@ -16,12 +18,15 @@ export interface Registry {
   /** Bumped on every reload: caches derived from the registry key on it. */
   readonly version: number;
   reload(): Promise<void>;
+  /** Reloads when the source changed since the last load; true when it did. */
+  refreshIfChanged(): Promise<boolean>;
 }
 
 export async function createRegistry(source: RegistrySource): Promise<Registry> {
   let sps = new Map<string, ServiceProvider>();
   let idps: IdentityProvider[] = [];
   let version = 0;
+  const loadedFingerprint = '';
 
   const registry: Registry = {
     serviceProvider: (clientId) => {
@@ -42,6 +47,11 @@ export async function createRegistry(source: RegistrySource): Promise<Registry> 
       sps = new Map(spList.map((sp) => [sp.client_id, sp]));
       idps = [...idpList].sort((a, b) => a.order - b.order || a.uid.localeCompare(b.uid));
       version += 1;
+    },
+    async refreshIfChanged() {
+      if ((await source.fingerprint()) === loadedFingerprint) return false;
+      await registry.reload();
+      return true;
     },
   };
   await registry.reload();

@@ -59,7 +59,7 @@ async function login(spId: string, idpUid: string, identity = 'standard') {
   const idToken = tokens.claims();
   if (!idToken) throw new Error('no id_token');
   const userinfo = await client.fetchUserInfo(config, tokens.access_token, idToken.sub);
-  return { config, tokens, idToken, userinfo, citizen };
+  return { config, tokens, idToken, userinfo, citizen, request };
 }
 
 describe('a brokered login', () => {
@@ -112,13 +112,12 @@ describe('a brokered login', () => {
     expect(viaEs.idToken.sub).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('refuses a second redemption of the same code', async () => {
-    const { config, citizen } = await login('sp-es', 'idp-es').then(async (first) => {
-      return first;
-    });
+  it('refuses a second redemption of the same code, even with the right verifier', async () => {
+    const { config, citizen, request } = await login('sp-es', 'idp-es');
     await expect(
       client.authorizationCodeGrant(config, citizen.callback as URL, {
-        expectedState: client.skipStateCheck,
+        pkceCodeVerifier: request.codeVerifier,
+        expectedState: request.state,
       }),
     ).rejects.toMatchObject({ error: 'invalid_grant' });
   });
@@ -127,7 +126,7 @@ describe('a brokered login', () => {
 describe('logout', () => {
   it('ends the hub session and returns to the registered post_logout_redirect_uri with the state', async () => {
     const { tokens, citizen, config } = await login('sp-es', 'idp-es');
-    const postLogout = (federation.sps.get('sp-es')?.post_logout_redirect_uris as string[])[0] as string;
+    const postLogout = String(federation.sps.get('sp-es')?.post_logout_redirect_uris[0]);
     const endSession = client.buildEndSessionUrl(config, {
       id_token_hint: tokens.id_token as string,
       post_logout_redirect_uri: postLogout,
@@ -139,8 +138,10 @@ describe('logout', () => {
     const xsrf = html.match(/name="xsrf" value="([^"]+)"/)?.[1] as string;
     const action = html.match(/<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"/)?.[1] as string;
     expect(xsrf).toBeTruthy();
-    const done = await citizen.browser.submit(new URL(action, federation.issuer), { xsrf, logout: 'yes' }, (url) =>
-      url.href.startsWith(postLogout),
+    const done = await citizen.browser.submit(
+      new URL(action, federation.issuer),
+      { xsrf, logout: 'yes' },
+      (url) => url.href.startsWith(postLogout),
     );
     expect(done.url.href.startsWith(postLogout)).toBe(true);
     expect(done.url.searchParams.get('state')).toBe('logout-state');

@@ -34,7 +34,7 @@ export interface Federation {
   hub: Hub;
   issuer: string;
   idps: Map<string, MockIdp>;
-  sps: Map<string, TestSp & { redirect_uris: string[] }>;
+  sps: Map<string, TestSp & { redirect_uris: string[]; post_logout_redirect_uris: string[] }>;
   close(): Promise<void>;
 }
 

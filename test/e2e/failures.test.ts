@@ -1,0 +1,356 @@
+// What goes wrong during a login, once the SP's request is valid: the citizen cancels or refuses,
+// the IdP fails, lies or is down, a callback or a form is replayed. Each ends at the SP with the
+// right error and code, or on a hub page; none hangs, none hands out a second code.
+import { createServer, type Socket } from 'node:net';
+import * as client from 'openid-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MOCK_IDENTITIES } from '../../src/mock-idp/index.ts';
+import { Citizen, expectHubErrorPage, expectSpError } from '../support/citizen.ts';
+import {
+  authorizeRequest,
+  type Federation,
+  freePort,
+  spClient,
+  startFederation,
+} from '../support/federation.ts';
+
+/** A server that accepts connections and never answers: an IdP that hangs. */
+async function startSilentServer(host: string): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  const port = await freePort(host);
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  return {
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+let federation: Federation;
+let silent: Awaited<ReturnType<typeof startSilentServer>>;
+
+const secret = (id: string) => `${id}-secret-0123456789-0123456789-abcdef`;
+const CAMILLE = MOCK_IDENTITIES.find((identity) => identity.id === 'standard');
+
+beforeAll(async () => {
+  silent = await startSilentServer('127.0.0.7');
+  federation = await startFederation({
+    idps: [
+      { uid: 'idp-main', host: '127.0.0.2' },
+      { uid: 'idp-static', host: '127.0.0.3', discovery: false },
+      { uid: 'idp-rotate', host: '127.0.0.4', idTokenAlg: 'ES256', userinfoAlg: 'RS256' },
+      // Nothing listens there, and the hub never discovered it: discovery itself fails.
+      { uid: 'idp-down', host: '127.0.0.5', entry: { issuer: 'http://127.0.0.9:1' } },
+      // Accepts the connection, never answers: only the hub's timeout ends the wait.
+      { uid: 'idp-hang', host: '127.0.0.6', entry: { issuer: silent.url } },
+      // Closed by the test between the IdP's login page and its callback.
+      { uid: 'idp-dies', host: '127.0.0.8' },
+    ],
+    sps: [
+      { client_id: 'sp-main', client_secret: secret('sp-main') },
+      { client_id: 'sp-email', client_secret: secret('sp-email'), scope: 'openid email' },
+    ],
+  });
+});
+
+afterAll(async () => {
+  await federation?.close();
+  await silent?.close();
+});
+
+afterEach(() => {
+  for (const idp of federation.idps.values()) idp.setMisbehaviour({});
+});
+
+function idp(uid: string) {
+  const found = federation.idps.get(uid);
+  if (!found) throw new Error(`no mock IdP ${uid}`);
+  return found;
+}
+
+/** The citizen on the mire of a valid FC v2 request. */
+async function start(spId = 'sp-main', params: Record<string, string | undefined> = {}) {
+  const config = await spClient(federation, spId);
+  const request = await authorizeRequest(federation, config, params);
+  const citizen = await new Citizen(request).go(request.url);
+  expect(citizen.currentPage().html).toContain('Choisissez un compte');
+  return { config, request, citizen };
+}
+
+/** The citizen on the consent page after logging in at `idpUid`. */
+async function toConsent(
+  idpUid = 'idp-main',
+  spId = 'sp-main',
+  params: Record<string, string | undefined> = {},
+) {
+  const started = await start(spId, params);
+  await started.citizen.chooseIdp(idpUid);
+  await started.citizen.loginAs('standard');
+  expect(started.citizen.currentPage().html).toContain('Transmission de vos données');
+  return started;
+}
+
+async function loginAndRedeem(
+  idpUid: string,
+  spId = 'sp-main',
+  params: Record<string, string | undefined> = {},
+) {
+  const { config, request, citizen } = await toConsent(idpUid, spId, params);
+  await citizen.consent('accept');
+  const tokens = await client.authorizationCodeGrant(config, citizen.callback as URL, {
+    pkceCodeVerifier: request.codeVerifier,
+    expectedState: request.state,
+    expectedNonce: request.nonce,
+    idTokenExpected: true,
+  });
+  const idToken = tokens.claims();
+  if (!idToken) throw new Error('no id_token');
+  return { config, request, citizen, tokens, idToken };
+}
+
+function expectError(citizen: Citizen, request: { state: string }, error: string, code: string) {
+  const params = citizen.spParams();
+  expectSpError(params, { error, code, iss: federation.issuer, state: request.state });
+  return params.get('error_description') ?? '';
+}
+
+describe('the citizen gives up', () => {
+  it('cancelling on the mire sends access_denied (R4001)', async () => {
+    const { citizen, request } = await start();
+    await citizen.cancelOnMire();
+    expectError(citizen, request, 'access_denied', 'R4001');
+  });
+
+  it('refusing the consent sends access_denied (R4002)', async () => {
+    const { citizen, request } = await toConsent();
+    await citizen.consent('refuse');
+    expectError(citizen, request, 'access_denied', 'R4002');
+  });
+});
+
+describe('the IdP fails', () => {
+  it('an error from the IdP sends access_denied (R2001), without the IdP description', async () => {
+    idp('idp-main').setMisbehaviour({
+      error: { error: 'access_denied', error_description: 'Camille Martin a refusé' },
+    });
+    const { citizen, request } = await start();
+    await citizen.chooseIdp('idp-main');
+    const description = expectError(citizen, request, 'access_denied', 'R2001');
+    expect(description).not.toContain('Camille');
+  });
+
+  it('an IdP nothing answers for sends temporarily_unavailable (R2002) at once', async () => {
+    const { citizen, request } = await start();
+    const began = Date.now();
+    await citizen.chooseIdp('idp-down');
+    expectError(citizen, request, 'temporarily_unavailable', 'R2002');
+    expect(Date.now() - began).toBeLessThan(5_000);
+  });
+
+  it('an IdP that never answers sends temporarily_unavailable (R2002) after the timeout, not a hang', async () => {
+    const { citizen, request } = await start();
+    const began = Date.now();
+    await citizen.chooseIdp('idp-hang');
+    expectError(citizen, request, 'temporarily_unavailable', 'R2002');
+    expect(Date.now() - began).toBeLessThan(8_000);
+  });
+
+  it('an IdP gone between its login page and the token call sends temporarily_unavailable (R2002)', async () => {
+    const { citizen, request } = await start();
+    await citizen.chooseIdp('idp-dies');
+    const callback = await citizen.loginAsUntilCallback('standard');
+    await idp('idp-dies').close();
+    await citizen.go(callback);
+    expectError(citizen, request, 'temporarily_unavailable', 'R2002');
+  });
+
+  it('a token endpoint answering 500 sends temporarily_unavailable (R2002)', async () => {
+    idp('idp-main').setMisbehaviour({ tokenStatus: 500 });
+    const { citizen, request } = await start();
+    await citizen.chooseIdp('idp-main');
+    await citizen.loginAs('standard');
+    expectError(citizen, request, 'temporarily_unavailable', 'R2002');
+  });
+
+  it('a token endpoint slower than the IdP timeout sends temporarily_unavailable (R2002)', async () => {
+    idp('idp-main').setMisbehaviour({ slowMs: 3000 });
+    const { citizen, request } = await start();
+    await citizen.chooseIdp('idp-main');
+    const began = Date.now();
+    await citizen.loginAs('standard');
+    expectError(citizen, request, 'temporarily_unavailable', 'R2002');
+    expect(Date.now() - began).toBeLessThan(3_000);
+  });
+});
+
+describe('the IdP answers something the hub must not believe', () => {
+  for (const [fault, misbehaviour] of [
+    ['a bad id_token signature', { badSignature: true }],
+    ['another issuer in the callback', { wrongIssuer: true }],
+    ['a userinfo sub that differs from the id_token', { subMismatch: true }],
+  ] as const) {
+    it(`${fault} sends server_error (R2003)`, async () => {
+      idp('idp-main').setMisbehaviour(misbehaviour);
+      const { citizen, request } = await start();
+      await citizen.chooseIdp('idp-main');
+      await citizen.loginAs('standard');
+      expectError(citizen, request, 'server_error', 'R2003');
+    });
+  }
+
+  it('an acr below the level the SP asked sends access_denied (R2004)', async () => {
+    idp('idp-main').setMisbehaviour({ acr: 'eidas1' });
+    const { citizen, request } = await start('sp-main', { acr_values: 'eidas2' });
+    await citizen.chooseIdp('idp-main');
+    await citizen.loginAs('standard');
+    expectError(citizen, request, 'access_denied', 'R2004');
+  });
+
+  it('an identité pivot without birthdate sends access_denied (R3001) and no identity value', async () => {
+    idp('idp-main').setMisbehaviour({ missingClaim: 'birthdate' });
+    const { citizen, request } = await start();
+    await citizen.chooseIdp('idp-main');
+    await citizen.loginAs('standard');
+    const description = expectError(citizen, request, 'access_denied', 'R3001');
+    expect(description).toContain('birthdate');
+    for (const value of Object.values(CAMILLE?.claims ?? {})) {
+      if (value) expect(description).not.toContain(value);
+    }
+    expect(description).not.toContain(CAMILLE?.sub);
+  });
+});
+
+describe('replayed or forged callbacks', () => {
+  it('refuses a second use of the same IdP callback with a hub page (R4003)', async () => {
+    const { citizen } = await start();
+    await citizen.chooseIdp('idp-main');
+    const callback = await citizen.loginAsUntilCallback('standard');
+    await citizen.go(callback);
+    expect(citizen.currentPage().html).toContain('Transmission de vos données');
+    await citizen.go(callback);
+    expectHubErrorPage(citizen, { origin: federation.issuer, status: 400, code: 'R4003' });
+  });
+
+  it('refuses a forged state with a hub page (R4003)', async () => {
+    const { citizen } = await start();
+    await citizen.go(`${federation.issuer}/idp/callback?code=x&state=forged`);
+    expectHubErrorPage(citizen, { origin: federation.issuer, status: 400, code: 'R4003' });
+  });
+
+  for (const [who, ownLogin] of [
+    ['a fresh browser', false],
+    ['a browser with a login of its own going on', true],
+  ] as const) {
+    it(`never shows the victim’s consent page to ${who} replaying the callback first (R4003)`, async () => {
+      const victim = await start();
+      const victimMire = victim.citizen.currentPage().url;
+      await victim.citizen.chooseIdp('idp-main');
+      const callback = await victim.citizen.loginAsUntilCallback('standard');
+      const attacker = ownLogin ? (await start()).citizen : new Citizen(victim.request);
+      await attacker.go(callback);
+      expect(attacker.page?.html ?? '').not.toContain('Transmission de vos données');
+      expectHubErrorPage(attacker, { origin: federation.issuer, status: 400, code: 'R4003' });
+      await attacker.go(victimMire);
+      expect(attacker.page?.html ?? '').not.toContain('Transmission de vos données');
+      expectHubErrorPage(attacker, { origin: federation.issuer, status: 400, code: 'R4003' });
+    });
+  }
+
+  it('lets the victim finish after another browser replayed the callback', async () => {
+    const victim = await start();
+    await victim.citizen.chooseIdp('idp-main');
+    const callback = await victim.citizen.loginAsUntilCallback('standard');
+    await new Citizen(victim.request).go(callback);
+    await victim.citizen.go(callback);
+    expect(victim.citizen.currentPage().html).toContain('Transmission de vos données');
+  });
+});
+
+describe('IdP keys and configuration', () => {
+  it('follows a key rotation at the IdP: the next login verifies with the new keys', async () => {
+    const kids = async () => {
+      const jwks = (await (await fetch(idp('idp-rotate').endpoints.jwks_uri)).json()) as {
+        keys: Array<{ kid: string }>;
+      };
+      return jwks.keys.map((key) => key.kid);
+    };
+    const first = await loginAndRedeem('idp-rotate');
+    const before = await kids();
+    await idp('idp-rotate').rotateKeys();
+    expect((await kids()).filter((kid) => before.includes(kid))).toEqual([]);
+    // At once: the hub must not wait for its JWKS cache to expire.
+    const second = await loginAndRedeem('idp-rotate');
+    expect(second.idToken.sub).toBe(first.idToken.sub);
+  });
+
+  it('logs in through an IdP configured with static endpoints and no discovery', async () => {
+    const response = await fetch(`${idp('idp-static').issuer}/.well-known/openid-configuration`);
+    expect(response.status).toBe(404);
+    const { idToken } = await loginAndRedeem('idp-static');
+    expect(idToken.acr).toBe('eidas1');
+  });
+});
+
+describe('tokens at the SP', () => {
+  it('revokes the access token of a code redeemed twice', async () => {
+    const { config, citizen, request, tokens } = await loginAndRedeem('idp-main');
+    const userinfo = new URL(config.serverMetadata().userinfo_endpoint as string);
+    const bearer = { headers: { authorization: `Bearer ${tokens.access_token}` } };
+    expect((await fetch(userinfo, bearer)).status).toBe(200);
+    // With the right verifier: the replay must fail as a replay, not on PKCE.
+    await expect(
+      client.authorizationCodeGrant(config, citizen.callback as URL, {
+        pkceCodeVerifier: request.codeVerifier,
+        expectedState: request.state,
+      }),
+    ).rejects.toMatchObject({ error: 'invalid_grant' });
+    expect((await fetch(userinfo, bearer)).status).toBe(401);
+  });
+
+  it('limits userinfo and id_token to the SP’s scopes whatever the claims parameter asks', async () => {
+    const claims = JSON.stringify({
+      userinfo: { birthdate: null, family_name: null },
+      id_token: { given_name: { essential: true } },
+    });
+    const { config, tokens, idToken } = await loginAndRedeem('idp-main', 'sp-email', {
+      scope: 'openid email',
+      claims,
+    });
+    const userinfo = await client.fetchUserInfo(config, tokens.access_token, idToken.sub);
+    const { iss: _iss, aud: _aud, iat: _iat, exp: _exp, ...released } = userinfo as Record<string, unknown>;
+    expect(released).toEqual({ sub: idToken.sub, email: CAMILLE?.claims.email });
+    for (const claim of ['given_name', 'family_name', 'birthdate']) expect(idToken).not.toHaveProperty(claim);
+  });
+});
+
+describe('forms sent twice', () => {
+  it('answers a second submit of the consent form with a hub page (R4003), not a second code', async () => {
+    const { citizen, request } = await toConsent();
+    const form = citizen.form('name="decision"', { decision: 'accept' });
+    await citizen.go(form.action, form.init);
+    expect(citizen.spParams().get('state')).toBe(request.state);
+    expect(citizen.spParams().has('code')).toBe(true);
+    await citizen.go(form.action, form.init);
+    expectHubErrorPage(citizen, { origin: federation.issuer, status: 400, code: 'R4003' });
+  });
+
+  it('issues at most one code when the consent form is sent several times at once', async () => {
+    const { citizen } = await toConsent();
+    const form = citizen.form('name="decision"', { decision: 'accept' });
+    const atSp = (url: URL) => url.hostname === '127.0.0.20';
+    // A double (or triple…) click: the same form, sent before the first answer arrives.
+    const landings = await Promise.all(
+      Array.from({ length: 4 }, () => citizen.browser.navigate(form.action, atSp, form.init)),
+    );
+    const codes = landings.filter((landing) => !landing.response && landing.url.searchParams.has('code'));
+    expect(codes).toHaveLength(1);
+    for (const landing of landings) expect(landing.response?.status ?? 303).toBeLessThan(500);
+  });
+});
