@@ -14,7 +14,11 @@ const optionalString = z
 const envSchema = z.object({
   PORT: port.default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
-  ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  // Every hub URL is {ISSUER}/…: an issuer with a path would need the hub mounted under it.
+  ISSUER: z
+    .url({ protocol: /^https?$/ })
+    .refine((v) => new URL(v).pathname === '/' && !new URL(v).search, 'must be an origin, without a path')
+    .optional(),
   DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   FEDERATION_FILE: optionalString,
@@ -38,6 +42,8 @@ const envSchema = z.object({
   ALLOW_INSECURE_HTTP: flag.default(false),
   IDP_TIMEOUT_MS: z.coerce.number().int().min(500).max(60_000).default(5000),
   SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1800),
+  VIEWS_DIR: optionalString,
+  ASSETS_DIR: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DEMO: flag.optional(),
   MOCK_IDP_PORT: port.optional(),
@@ -67,6 +73,9 @@ export interface Config {
   idpTimeoutMs: number;
   sessionTtlSeconds: number;
   logLevel: string;
+  /** A deployer's own templates and message catalogues, and static assets. */
+  viewsDir: string | undefined;
+  assetsDir: string | undefined;
   /** Starts the bundled mock IdP and demo SP beside the hub. */
   demo: { mockIdpPort: number; demoSpPort: number } | undefined;
 }
@@ -87,7 +96,9 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   }
   const e = parsed.data;
   const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
-  const demo = e.DEMO ?? e.FEDERATION_FILE === undefined;
+  // Demo mode is explicit with a real database: a forgotten FEDERATION_FILE must not upsert the
+  // demo SP and the mock IdP into a production registry.
+  const demo = e.DEMO ?? (e.FEDERATION_FILE === undefined && e.DATABASE_URL === undefined);
   const secrets: Partial<Secrets> = {
     subSecret: e.SUB_SECRET,
     encryptionKey: e.ENCRYPTION_KEY ? decodeKey(e.ENCRYPTION_KEY) : undefined,
@@ -114,6 +125,8 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     idpTimeoutMs: e.IDP_TIMEOUT_MS,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     logLevel: e.LOG_LEVEL,
+    viewsDir: e.VIEWS_DIR,
+    assetsDir: e.ASSETS_DIR,
     demo: demo
       ? { mockIdpPort: e.MOCK_IDP_PORT ?? e.PORT + 1, demoSpPort: e.DEMO_SP_PORT ?? e.PORT + 2 }
       : undefined,

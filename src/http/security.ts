@@ -4,6 +4,9 @@ import type { FastifyInstance } from 'fastify';
 
 const CSP = [
   "default-src 'none'",
+  // 'self' only: no inline script of ours; oidc-provider adds the hash of its own auto-submit
+  // forms (the session change at resume) to this directive.
+  "script-src 'self'",
   "style-src 'self'",
   "img-src 'self' data:",
   "frame-ancestors 'none'",

@@ -6,7 +6,7 @@ import { RelaisError } from '../errors.ts';
 import type { Vault } from '../store/vault.ts';
 import { type GrantIdentity, grantIdentityKey } from './account.ts';
 import { GRANT_TTL } from './provider.ts';
-import { SCOPE_CLAIMS, splitScope } from './scopes.ts';
+import { claimsParameterNames, SCOPE_CLAIMS, splitScope } from './scopes.ts';
 
 export interface InteractionView {
   uid: string;
@@ -25,10 +25,11 @@ export async function readInteraction(
   try {
     details = await provider.interactionDetails(req, res);
   } catch (cause) {
-    throw new RelaisError('R4003', { cause });
+    throw new RelaisError('R4003', { cause, interactionUid: uid });
   }
-  if (details.uid !== uid || details.result)
-    throw new RelaisError('R4003', { detail: 'interaction mismatch' });
+  if (details.uid !== uid || details.result) {
+    throw new RelaisError('R4003', { detail: 'interaction mismatch', interactionUid: uid });
+  }
   const params = details.params as Record<string, string | undefined>;
   return { uid, clientId: String(params.client_id), params };
 }
@@ -38,8 +39,13 @@ export async function finishWithError(provider: Provider, uid: string, error: Re
   const interaction = await provider.Interaction.find(uid);
   if (!interaction) throw new RelaisError('R4003', { detail: 'interaction not found', cause: error });
   interaction.result = { error: error.entry.oauth, error_description: error.description };
-  await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
+  await saveInteraction(interaction);
   return interaction.returnTo;
+}
+
+/** Saved for what is left of its life, at least a second (the last second must not fail). */
+function saveInteraction(interaction: { exp: number; save(ttl: number): Promise<unknown> }) {
+  return interaction.save(Math.max(1, interaction.exp - Math.floor(Date.now() / 1000)));
 }
 
 export interface CitizenLogin {
@@ -47,7 +53,7 @@ export interface CitizenLogin {
   acr: string;
   amr: string[] | undefined;
   authTime: number;
-  /** Claims the SP may receive, as the IdP sent them once valid. */
+  /** The released claims (see releasedClaims), as the IdP sent them once valid. */
   claims: Record<string, string>;
 }
 
@@ -67,6 +73,7 @@ export async function finishWithConsent(
   const requestedClaims = claimsParameterNames(view.params.claims);
   if (requestedClaims.length) grant.addOIDCClaims(requestedClaims);
   const grantId = await grant.save();
+  // Only what the consent page listed is kept for the grant: nothing else can be released.
   const identity: GrantIdentity = { claims: login.claims };
   await vault.put(grantIdentityKey(grantId), identity, GRANT_TTL);
   const interaction = await provider.Interaction.find(view.uid);
@@ -80,17 +87,6 @@ export async function finishWithConsent(
     },
     consent: { grantId },
   };
-  await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
+  await saveInteraction(interaction);
   return interaction.returnTo;
-}
-
-/** Claim names of an OIDC `claims` parameter; what is released is still filtered by the SP's scopes. */
-function claimsParameterNames(claims: string | undefined): string[] {
-  if (!claims) return [];
-  try {
-    const parsed = JSON.parse(claims) as Record<string, Record<string, unknown> | null>;
-    return [...new Set([...Object.keys(parsed.userinfo ?? {}), ...Object.keys(parsed.id_token ?? {})])];
-  } catch {
-    return [];
-  }
 }

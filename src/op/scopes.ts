@@ -25,6 +25,31 @@ export function splitScope(scope: string | undefined): string[] {
   return [...new Set((scope ?? '').split(' ').filter(Boolean))];
 }
 
+/**
+ * What this request releases to the SP, the consent page lists, and the grant keeps: the claims of
+ * the requested scopes and of the `claims` parameter, within what the SP is authorised for.
+ */
+export function releasedClaims(
+  request: { scope?: string | undefined; claims?: string | undefined },
+  authorisedScope: string,
+): string[] {
+  const authorised = claimsOfScopes(splitScope(authorisedScope));
+  const asked = claimsOfScopes(splitScope(request.scope));
+  for (const claim of claimsParameterNames(request.claims)) asked.add(claim);
+  return [...asked].filter((claim) => claim !== 'sub' && authorised.has(claim));
+}
+
+/** Claim names of an OIDC `claims` parameter (userinfo and id_token members). */
+export function claimsParameterNames(claims: string | undefined): string[] {
+  if (!claims) return [];
+  try {
+    const parsed = JSON.parse(claims) as Record<string, Record<string, unknown> | null>;
+    return [...new Set([...Object.keys(parsed.userinfo ?? {}), ...Object.keys(parsed.id_token ?? {})])];
+  } catch {
+    return [];
+  }
+}
+
 /** The claims the given scopes release; unknown scopes release nothing. */
 export function claimsOfScopes(scopes: Iterable<string>): Set<string> {
   const claims = new Set<string>();

@@ -11,13 +11,10 @@ import { type IdpTransaction, takeTransaction } from './transaction.ts';
 /** What the IdP vouched for, verified; the claims are still untrusted as an identité pivot. */
 export interface IdpAuthentication {
   idpUid: string;
-  idpSub: string;
   acr: Acr;
   amr: string[] | undefined;
   authTime: number;
   claims: Record<string, unknown>;
-  /** Kept for the logout at the IdP (id_token_hint). */
-  idToken: string;
 }
 
 export type CallbackOutcome =
@@ -77,17 +74,17 @@ async function authenticate(
   const claims = await fetchIdentity({ idp, config, keyFor }, tokens.access_token);
   if (claims.sub !== idClaims.sub)
     throw new RelaisError('R2003', { detail: `${idp.uid}: userinfo sub differs` });
-  const amr = Array.isArray(idClaims.amr)
+  // amr only when the IdP gave one (an empty list is none).
+  const amrList = Array.isArray(idClaims.amr)
     ? idClaims.amr.filter((v): v is string => typeof v === 'string')
-    : undefined;
+    : [];
+  const amr = amrList.length ? amrList : undefined;
   return {
     idpUid: idp.uid,
-    idpSub: idClaims.sub,
     acr: acr.data,
     amr,
     authTime: typeof idClaims.auth_time === 'number' ? idClaims.auth_time : Math.floor(Date.now() / 1000),
     claims,
-    idToken,
   };
 }
 

@@ -38,7 +38,10 @@ export function createIdpClients(options: IdpClientsOptions): IdpClients {
       if (cached && cached.version === options.registry.version) return cached.client;
       const built = buildIdpClient(idp, options);
       cache.set(uid, { version: options.registry.version, client: built });
-      built.catch(() => cache.delete(uid));
+      // A failed build is forgotten (the next login retries), unless a newer one replaced it already.
+      built.catch(() => {
+        if (cache.get(uid)?.client === built) cache.delete(uid);
+      });
       return built;
     },
   };

@@ -12,7 +12,10 @@ export interface RegistrySource {
 export interface Registry {
   /** An active SP, or undefined (unknown and inactive look the same from outside). */
   serviceProvider(clientId: string): ServiceProvider | undefined;
+  /** An active IdP, or undefined: a disabled IdP stops serving logins already under way too. */
   identityProvider(uid: string): IdentityProvider | undefined;
+  /** Every IdP, active or not, sorted by `order` (the mire shows the unusable ones greyed). */
+  identityProviders(): readonly IdentityProvider[];
   /** The active IdPs this SP may use, sorted by `order`. */
   identityProvidersFor(sp: ServiceProvider): IdentityProvider[];
   /** Bumped on every reload: caches derived from the registry key on it. */
@@ -26,24 +29,27 @@ export async function createRegistry(source: RegistrySource): Promise<Registry> 
   let sps = new Map<string, ServiceProvider>();
   let idps: IdentityProvider[] = [];
   let version = 0;
-  const loadedFingerprint = '';
+  let loadedFingerprint = '';
 
   const registry: Registry = {
     serviceProvider: (clientId) => {
       const sp = sps.get(clientId);
       return sp?.active ? sp : undefined;
     },
-    identityProvider: (uid) => idps.find((idp) => idp.uid === uid),
+    identityProvider: (uid) => idps.find((idp) => idp.uid === uid && idp.active),
+    identityProviders: () => idps,
     identityProvidersFor: (sp) =>
       idps.filter((idp) => idp.active && (!sp.identity_providers || sp.identity_providers.includes(idp.uid))),
     get version() {
       return version;
     },
     async reload() {
-      const [spList, idpList] = await Promise.all([
+      const [spList, idpList, fingerprint] = await Promise.all([
         source.listServiceProviders(),
         source.listIdentityProviders(),
+        source.fingerprint(),
       ]);
+      loadedFingerprint = fingerprint;
       sps = new Map(spList.map((sp) => [sp.client_id, sp]));
       idps = [...idpList].sort((a, b) => a.order - b.order || a.uid.localeCompare(b.uid));
       version += 1;

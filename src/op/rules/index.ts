@@ -8,11 +8,13 @@ import { idpHint } from './idp-hint.ts';
 import { nonceRequired } from './nonce.ts';
 import { openidScope } from './openid-scope.ts';
 import { promptLoginConsent } from './prompt.ts';
+import { queryResponseMode } from './response-mode.ts';
 import { stateRequired } from './state.ts';
 import type { AuthorizationParams, RequestRule, RuleContext } from './types.ts';
 
 export const REQUEST_RULES: readonly RequestRule[] = [
   stateRequired,
+  queryResponseMode,
   openidScope,
   forbiddenScopes,
   authorisedScopes,

@@ -17,6 +17,16 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ ENCRYPTION_KEY: 'short' })).toThrow(/ENCRYPTION_KEY/);
   });
 
+  it('is a demo with a real database only when DEMO says so', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/relais', DEMO: 'true' }).demo).toBeDefined();
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://db/relais' })).toThrow(/SUB_SECRET/);
+  });
+
+  it('refuses an issuer with a path', () => {
+    expect(() => loadConfig({ ISSUER: 'https://hub.example/api/v2' })).toThrow(/ISSUER: must be an origin/);
+    expect(loadConfig({ ISSUER: 'https://hub.example/' }).issuer).toBe('https://hub.example');
+  });
+
   it('requires the secrets with a real database outside demo mode', () => {
     expect(() =>
       loadConfig({ DATABASE_URL: 'postgres://db/relais', FEDERATION_FILE: '/etc/relais/federation.json' }),
