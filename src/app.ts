@@ -6,16 +6,24 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import fastifyView from '@fastify/view';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import nunjucks from 'nunjucks';
 import type Provider from 'oidc-provider';
 import type { Secrets } from './config/index.ts';
 import { ERRORS } from './errors.ts';
+import { loadCatalogues } from './http/i18n.ts';
 import { interactionRoutes } from './http/interaction-routes.ts';
-import { errorHandler, providerPages } from './http/pages.ts';
+import { pageContext } from './http/page-context.ts';
+import { createPages } from './http/pages.ts';
 import { securityHeaders } from './http/security.ts';
 import { mountProvider } from './op/mount.ts';
 import { createProvider, type OidcAdapterFactory } from './op/provider.ts';
+import { type Availability, createAvailability } from './rp/availability.ts';
 import { createIdpClients } from './rp/identity-providers.ts';
 import type { Kv } from './store/kv.ts';
 import type { Registry } from './store/registry-cache.ts';
@@ -35,13 +43,17 @@ export interface AppDependencies {
   allowInsecureHttp: boolean;
   /** pino options; absent = silent (tests). */
   logger?: { level: string } | undefined;
-  viewsDir?: string;
-  assetsDir?: string;
+  /** A deployer's own templates and catalogues (VIEWS_DIR) and static assets (ASSETS_DIR). */
+  viewsDir?: string | undefined;
+  assetsDir?: string | undefined;
+  /** Measured IdP availability; the hub starts its own probing when none is given. */
+  availability?: Availability;
 }
 
 export interface App {
   app: FastifyInstance;
   provider: Provider;
+  availability: Availability;
 }
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -50,6 +62,8 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'];
 
 export async function buildApp(deps: AppDependencies): Promise<App> {
+  const viewsDir = deps.viewsDir ?? here('../views');
+  const secure = deps.issuer.startsWith('https:');
   const app = Fastify({
     logger: deps.logger ? { ...deps.logger, redact: REDACT } : false,
     // Query strings carry codes, states and tokens: no per-request log line.
@@ -59,16 +73,30 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   await app.register(fastifyFormbody);
   await app.register(fastifyView, {
     engine: { nunjucks },
-    templates: deps.viewsDir ?? here('../views'),
+    templates: viewsDir,
     options: { autoescape: true, throwOnUndefined: false },
   });
   await app.register(fastifyStatic, { root: deps.assetsDir ?? here('../public'), prefix: '/assets/' });
   securityHeaders(app);
-  errorHandler(app);
+
+  const catalogues = loadCatalogues(viewsDir);
+  const context = (request: FastifyRequest, reply: FastifyReply, uiLocales?: string) =>
+    pageContext(catalogues, request, reply, { uiLocales, secure });
+  const csrfKey = createHmac('sha256', deps.secrets.cookieKeys[0] ?? '')
+    .update('relais csrf')
+    .digest();
+  const pages = createPages({
+    catalogues,
+    kv: deps.kv,
+    registry: deps.registry,
+    csrfKey,
+    render: (template, data) => app.view(template, data) as Promise<string>,
+    log: app.log,
+    context,
+  });
+  pages.errorHandler(app);
 
   const vault = createVault(deps.kv, deps.secrets.encryptionKey);
-  const render = (template: string, data: Record<string, unknown>) =>
-    app.view(template, data) as Promise<string>;
   const provider = createProvider({
     issuer: deps.issuer,
     registry: deps.registry,
@@ -77,7 +105,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     signingKeys: deps.signingKeys,
     cookieKeys: deps.secrets.cookieKeys,
     sessionTtlSeconds: deps.sessionTtlSeconds,
-    pages: providerPages(render, app.log),
+    pages: pages.providerPages,
   });
   provider.on('server_error', (_ctx, error) =>
     app.log.error({ err: { name: error.name, message: error.message } }, 'oidc-provider server error'),
@@ -91,24 +119,31 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     timeoutMs: deps.idpTimeoutMs,
     allowInsecureHttp: deps.allowInsecureHttp,
   });
+  const availability = deps.availability ?? createAvailability({ registry: deps.registry });
   interactionRoutes(app, {
+    issuer: deps.issuer,
     provider,
     registry: deps.registry,
+    kv: deps.kv,
     vault,
     idpClients,
+    availability,
     callbackUrl,
     subSecret: deps.secrets.subSecret,
-    csrfKey: createHmac('sha256', deps.secrets.cookieKeys[0] ?? '')
-      .update('relais csrf')
-      .digest(),
-    secureCookies: deps.issuer.startsWith('https:'),
+    csrfKey,
+    secureCookies: secure,
+    context,
   });
-  app.get('/errors', async (_request, reply) =>
+  app.get('/', async (request, reply) =>
+    reply.view('about.njk', { ...context(request, reply), titleKey: 'about.title' }),
+  );
+  app.get('/errors', async (request, reply) =>
     reply.view('errors.njk', {
-      title: 'Codes d’erreur',
+      ...context(request, reply),
+      titleKey: 'errorCodes.title',
       errors: Object.entries(ERRORS).map(([code, entry]) => ({ code, ...entry })),
     }),
   );
   app.get('/healthz', async () => ({ status: 'ok' }));
-  return { app, provider };
+  return { app, provider, availability };
 }

@@ -67,7 +67,10 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       idpTimeoutMs: config.idpTimeoutMs,
       allowInsecureHttp: config.allowInsecureHttp,
       logger: options.logger,
+      viewsDir: config.viewsDir,
+      assetsDir: config.assetsDir,
     });
+    built.availability.start();
     // Another instance, or an operator, may change the registry: no restart needed to see it.
     const watch = setInterval(() => {
       registry
@@ -82,6 +85,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       kv,
       async close() {
         clearInterval(watch);
+        built.availability.stop();
         await built.app.close();
         await Promise.allSettled([kv.close(), sql.close()]);
       },

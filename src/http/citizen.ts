@@ -1,9 +1,10 @@
 // The citizen between the IdP callback and the consent: a verified, valid identity, sealed in
 // Redis under the interaction for its lifetime only.
+import { createHash } from 'node:crypto';
 
 import type { IdentityProvider } from '../config/federation.ts';
 import { RelaisError } from '../errors.ts';
-import { identityKey, mapIdentityProviderClaims, PIVOT_CLAIMS, validatePivot } from '../pivot/index.ts';
+import { identityKey, mapIdentityProviderClaims, validatePivot } from '../pivot/index.ts';
 import type { IdpAuthentication } from '../rp/callback.ts';
 
 export interface CitizenIdentity {
@@ -13,10 +14,17 @@ export interface CitizenIdentity {
   authTime: number;
   identityKey: string;
   claims: Record<string, string>;
-  idToken: string;
 }
 
 export const citizenKey = (interactionUid: string) => `citizen:${interactionUid}`;
+
+/** Names the person on a consent page without saying anything about them (the key is hashed). */
+export function identityFingerprint(citizen: CitizenIdentity): string {
+  return createHash('sha256')
+    .update(`${citizen.idpUid}\u001f${citizen.identityKey}`)
+    .digest('base64url')
+    .slice(0, 22);
+}
 
 const EXTRA_CLAIMS = ['email', 'preferred_username'] as const;
 
@@ -40,16 +48,5 @@ export function toCitizenIdentity(idp: IdentityProvider, authentication: IdpAuth
     authTime: authentication.authTime,
     identityKey: identityKey(validation.pivot),
     claims: released,
-    idToken: authentication.idToken,
   };
 }
-
-/** "Marie DUPONT, née le 12/04/1985" for the consent page. */
-export function describePerson(claims: Record<string, string>): string {
-  const [year, month, day] = (claims.birthdate ?? '').split('-');
-  const born = claims.gender === 'female' ? 'née le' : 'né le';
-  const name = `${claims.given_name ?? ''} ${(claims.family_name ?? '').toUpperCase()}`.trim();
-  return year && month && day ? `${name}, ${born} ${day}/${month}/${year}` : name;
-}
-
-export { PIVOT_CLAIMS };

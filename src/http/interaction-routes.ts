@@ -3,8 +3,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
-import { parseAcrValues } from '../config/federation.ts';
-import { RelaisError } from '../errors.ts';
+import { type Acr, parseAcrValues, type ServiceProvider } from '../config/federation.ts';
+import { ERRORS, type ErrorCode, RelaisError } from '../errors.ts';
 import {
   finishWithConsent,
   finishWithError,
@@ -12,71 +12,114 @@ import {
   readInteraction,
 } from '../op/interaction.ts';
 import { INTERACTION_TTL } from '../op/provider.ts';
-import { claimsOfScopes, splitScope } from '../op/scopes.ts';
+import { releasedClaims } from '../op/scopes.ts';
 import { deriveSub } from '../pivot/index.ts';
 import { buildIdpAuthorizationUrl } from '../rp/authorize.ts';
+import type { Availability } from '../rp/availability.ts';
 import { handleIdpCallback } from '../rp/callback.ts';
 import type { IdpClients } from '../rp/identity-providers.ts';
-import { canDeliver, type Registry, requiredAcr } from '../store/registry-cache.ts';
+import type { Kv } from '../store/kv.ts';
+import { type Registry, requiredAcr } from '../store/registry-cache.ts';
 import type { Vault } from '../store/vault.ts';
 import { bindStateToBrowser, stateBoundToBrowser } from './browser-binding.ts';
-import { type CitizenIdentity, citizenKey, describePerson, toCitizenIdentity } from './citizen.ts';
-import { claimLabels } from './claim-labels.ts';
+import { type CitizenIdentity, citizenKey, identityFingerprint, toCitizenIdentity } from './citizen.ts';
 import { csrfToken, csrfValid } from './csrf.ts';
+import { formatDate } from './i18n.ts';
+import { mireEntries, unavailableReason } from './mire.ts';
+import type { PageContext } from './page-context.ts';
+import { errorRedirect, recallSpReturn, rememberSpReturn } from './sp-return.ts';
 
 export interface FlowDependencies {
+  issuer: string;
   provider: Provider;
   registry: Registry;
+  kv: Kv;
   vault: Vault;
   idpClients: IdpClients;
+  availability: Availability;
   callbackUrl: string;
   subSecret: string;
   csrfKey: Buffer;
   /** Cookies get `Secure` when the issuer is https. */
   secureCookies: boolean;
+  context(request: FastifyRequest, reply: FastifyReply, uiLocales?: string): PageContext;
+}
+
+/** An IdP-side failure brings the citizen back to the mire, with a banner, to pick again. */
+interface MireFailure {
+  idpUid: string;
+  code: ErrorCode;
+  detail: string | undefined;
 }
 
 const uidParams = z.object({ uid: z.string().min(1).max(64) });
 const formBody = z.object({
-  csrf: z.string().optional(),
-  idp: z.string().optional(),
-  decision: z.string().optional(),
+  csrf: z.string().max(100).optional(),
+  idp: z.string().max(64).optional(),
+  decision: z.string().max(16).optional(),
+  agree: z.string().max(8).optional(),
+  code: z.string().max(8).optional(),
+  identity: z.string().max(64).optional(),
 });
+const failureKey = (uid: string) => `mire-failure:${uid}`;
 
 export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies): void {
-  const { provider, registry, vault } = deps;
+  const { provider, registry, vault, kv } = deps;
 
   /** Any failure once the SP is trusted goes back to its redirect_uri (FC v2 error routing). */
   async function failToSp(reply: FastifyReply, uid: string, error: RelaisError) {
     reply.request.log.info({ code: error.code, detail: error.detail }, 'login failed');
-    await vault.del(citizenKey(uid));
+    await Promise.all([vault.del(citizenKey(uid)), kv.del([failureKey(uid)])]);
     return reply.redirect(await finishWithError(provider, uid, error), 303);
   }
 
-  function serviceProviderOf(view: InteractionView) {
+  /** After an IdP failure: back to the mire with a banner (FranceConnect's behaviour). */
+  async function backToMire(reply: FastifyReply, uid: string, idpUid: string, error: RelaisError) {
+    reply.request.log.info({ code: error.code, detail: error.detail }, 'identity provider failed');
+    if (error.code === 'R2002') deps.availability.recordLoginFailure(idpUid);
+    const failure: MireFailure = { idpUid, code: error.code, detail: error.detail };
+    await kv.set(failureKey(uid), JSON.stringify(failure), INTERACTION_TTL);
+    return reply.redirect(`/interaction/${uid}`, 303);
+  }
+
+  function serviceProviderOf(view: InteractionView): ServiceProvider {
     const sp = registry.serviceProvider(view.clientId);
     if (!sp) throw new RelaisError('R1001');
     return sp;
   }
 
+  function requiredLevel(view: InteractionView): Acr {
+    // The FC v2 rules refused the request already if it had no usable level.
+    return requiredAcr(parseAcrValues(view.params.acr_values).levels) ?? 'eidas1';
+  }
+
   async function leaveForIdp(reply: FastifyReply, view: InteractionView, idpUid: string | undefined) {
     const sp = serviceProviderOf(view);
-    const required = requiredAcr(parseAcrValues(view.params.acr_values).levels);
-    const idp = registry.identityProvidersFor(sp).find((candidate) => candidate.uid === idpUid);
-    if (!idp || !required || !canDeliver(idp, required)) {
+    const idp = idpUid ? registry.identityProvider(idpUid) : undefined;
+    const reason = idp && unavailableReason(idp, sp, requiredLevel(view), deps.availability.isAvailable);
+    if (!idp || (reason && reason !== 'temporarily_unavailable')) {
       return failToSp(reply, view.uid, new RelaisError('R2005', { detail: idpUid ?? 'none' }));
+    }
+    if (reason === 'temporarily_unavailable') {
+      return backToMire(
+        reply,
+        view.uid,
+        idp.uid,
+        new RelaisError('R2002', { detail: `${idp.uid}: measured down` }),
+      );
     }
     try {
       const url = await buildIdpAuthorizationUrl(deps, {
         interactionUid: view.uid,
         idpUid: idp.uid,
-        requiredAcr: required,
+        requiredAcr: requiredLevel(view),
         uiLocales: view.params.ui_locales,
       });
+      await kv.del([failureKey(view.uid)]);
       bindStateToBrowser(reply, url.searchParams.get('state') ?? '', deps.secureCookies);
       return reply.redirect(url.href, 303);
     } catch (error) {
-      if (error instanceof RelaisError) return failToSp(reply, view.uid, error);
+      if (error instanceof RelaisError) return backToMire(reply, view.uid, idp.uid, error);
       throw error;
     }
   }
@@ -85,42 +128,89 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
     const { uid } = uidParams.parse(request.params);
     const view = await readInteraction(provider, request.raw, reply.raw, uid);
     const body = formBody.parse(request.body ?? {});
-    if (!csrfValid(deps.csrfKey, uid, body.csrf)) throw new RelaisError('R4004');
+    if (!csrfValid(deps.csrfKey, uid, body.csrf)) throw new RelaisError('R4004', { interactionUid: uid });
     return { view, body };
+  }
+
+  async function failureOf(uid: string): Promise<MireFailure | undefined> {
+    const raw = await kv.get(failureKey(uid));
+    return raw ? (JSON.parse(raw) as MireFailure) : undefined;
+  }
+
+  async function renderMire(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    view: InteractionView,
+    sp: ServiceProvider,
+  ) {
+    const failure = await failureOf(view.uid);
+    const failedIdp = failure ? registry.identityProvider(failure.idpUid) : undefined;
+    return reply.view('mire.njk', {
+      ...deps.context(request, reply, view.params.ui_locales),
+      titleKey: 'mire.title',
+      uid: view.uid,
+      csrf: csrfToken(deps.csrfKey, view.uid),
+      spName: sp.client_name,
+      identityProviders: mireEntries(
+        registry.identityProviders(),
+        sp,
+        requiredLevel(view),
+        deps.availability.isAvailable,
+      ),
+      failure: failure ? { idpName: failedIdp?.name ?? failure.idpUid, code: failure.code } : undefined,
+    });
+  }
+
+  function renderConsent(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    view: InteractionView,
+    sp: ServiceProvider,
+    citizen: CitizenIdentity,
+    agreementMissing = false,
+  ) {
+    const context = deps.context(request, reply, view.params.ui_locales);
+    const claims = releasedClaims(view.params, sp.scope).filter((claim) => claim in citizen.claims);
+    const { given_name, family_name, birthdate, gender } = citizen.claims;
+    return reply.view('consent.njk', {
+      ...context,
+      titleKey: 'consent.title',
+      uid: view.uid,
+      csrf: csrfToken(deps.csrfKey, view.uid),
+      identity: identityFingerprint(citizen),
+      spName: sp.client_name,
+      anonymous: claims.length === 0,
+      person:
+        given_name && family_name && birthdate
+          ? {
+              givenName: given_name,
+              familyName: family_name,
+              birthdate: formatDate(context.lang, birthdate),
+              gender,
+            }
+          : undefined,
+      claims,
+      // FranceConnect: a private SP needs the citizen's explicit consent, a public one informs.
+      requireAgreement: sp.type === 'private',
+      agreementMissing,
+    });
   }
 
   app.get('/interaction/:uid', async (request, reply) => {
     const { uid } = uidParams.parse(request.params);
     const view = await readInteraction(provider, request.raw, reply.raw, uid);
     const sp = serviceProviderOf(view);
-    const citizen = (await vault.get(citizenKey(uid))) as CitizenIdentity | undefined;
-    const csrf = csrfToken(deps.csrfKey, uid);
-    if (citizen) {
-      const released = [...claimsOfScopes(splitScope(view.params.scope))].filter(
-        (claim) => claim in citizen.claims,
-      );
-      return reply.view('consent.njk', {
-        title: 'Transmission de vos données',
-        uid,
-        csrf,
-        spName: sp.client_name,
-        anonymous: released.length === 0,
-        person: describePerson(citizen.claims),
-        claimLabels: claimLabels(released),
-      });
-    }
-    if (view.params.idp_hint) return leaveForIdp(reply, view, view.params.idp_hint);
-    const required = requiredAcr(parseAcrValues(view.params.acr_values).levels);
-    const identityProviders = registry
-      .identityProvidersFor(sp)
-      .filter((idp) => idp.display && required && canDeliver(idp, required));
-    return reply.view('mire.njk', {
-      title: 'Choix du compte',
+    await rememberSpReturn(
+      kv,
       uid,
-      csrf,
-      spName: sp.client_name,
-      identityProviders,
-    });
+      { clientId: sp.client_id, redirectUri: String(view.params.redirect_uri), state: view.params.state },
+      INTERACTION_TTL,
+    );
+    const citizen = (await vault.get(citizenKey(uid))) as CitizenIdentity | undefined;
+    if (citizen) return renderConsent(request, reply, view, sp, citizen);
+    const hinted = view.params.idp_hint;
+    if (hinted && !(await failureOf(uid))) return leaveForIdp(reply, view, hinted);
+    return renderMire(request, reply, view, sp);
   });
 
   app.post('/interaction/:uid/idp', async (request, reply) => {
@@ -130,18 +220,51 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
 
   app.post('/interaction/:uid/cancel', async (request, reply) => {
     const { view } = await readForm(request, reply);
-    return failToSp(reply, view.uid, new RelaisError('R4001'));
+    // Leaving after an IdP failure tells the SP what failed, not just that the citizen left.
+    const failure = await failureOf(view.uid);
+    const error = failure
+      ? new RelaisError(failure.code, { detail: failure.detail })
+      : new RelaisError('R4001');
+    return failToSp(reply, view.uid, error);
   });
 
   app.post('/interaction/:uid/consent', async (request, reply) => {
     const { view, body } = await readForm(request, reply);
     if (body.decision !== 'accept') return failToSp(reply, view.uid, new RelaisError('R4002'));
+    const sp = serviceProviderOf(view);
+    if (sp.type === 'private' && body.agree !== 'yes') {
+      const citizen = (await vault.get(citizenKey(view.uid))) as CitizenIdentity | undefined;
+      if (!citizen) throw new RelaisError('R4003', { detail: 'no identity', interactionUid: view.uid });
+      return renderConsent(request, reply.status(400), view, sp, citizen, true);
+    }
     // Taken, not read: of two consent submissions at once, only one can give the SP a code.
     const citizen = (await vault.take(citizenKey(view.uid))) as CitizenIdentity | undefined;
-    if (!citizen) throw new RelaisError('R4003', { detail: 'no identity for this interaction' });
-    const sp = serviceProviderOf(view);
+    if (!citizen) throw new RelaisError('R4003', { detail: 'no identity', interactionUid: view.uid });
+    // The consent given is for the person the page showed (another tab may have logged in since).
+    if (body.identity !== identityFingerprint(citizen)) {
+      throw new RelaisError('R4003', { detail: 'identity changed since the page', interactionUid: view.uid });
+    }
     const sub = deriveSub(deps.subSecret, sp.sector_identifier ?? sp.client_id, citizen.identityKey);
-    return reply.redirect(await finishWithConsent(provider, vault, view, { ...citizen, sub }), 303);
+    const released = releasedClaims(view.params, sp.scope);
+    const claims = Object.fromEntries(
+      Object.entries(citizen.claims).filter(([claim]) => released.includes(claim)),
+    );
+    return reply.redirect(await finishWithConsent(provider, vault, view, { ...citizen, claims, sub }), 303);
+  });
+
+  /** "Revenir à <SP>" from an error page: the SP receives the error the page showed. */
+  app.post('/interaction/:uid/leave', async (request, reply) => {
+    const { uid } = uidParams.parse(request.params);
+    const body = formBody.parse(request.body ?? {});
+    if (!csrfValid(deps.csrfKey, uid, body.csrf)) throw new RelaisError('R4004');
+    const code = body.code && body.code in ERRORS ? (body.code as ErrorCode) : 'R4003';
+    const error = new RelaisError(code);
+    const interaction = await provider.Interaction.find(uid);
+    if (interaction && !interaction.result)
+      return reply.redirect(await finishWithError(provider, uid, error), 303);
+    const spReturn = await recallSpReturn(kv, uid);
+    if (!spReturn || !registry.serviceProvider(spReturn.clientId)) throw new RelaisError('R4003');
+    return reply.redirect(errorRedirect(spReturn, error, deps.issuer), 303);
   });
 
   app.get('/idp/callback', async (request, reply) => {
@@ -151,17 +274,18 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
       throw new RelaisError('R4003', { detail: 'callback from a browser that did not start this login' });
     }
     const outcome = await handleIdpCallback(deps, url);
-    const uid = outcome.transaction.interactionUid;
-    if ('error' in outcome) return failToSp(reply, uid, outcome.error);
-    const idp = registry.identityProvider(outcome.transaction.idpUid);
+    const { interactionUid: uid, idpUid } = outcome.transaction;
+    if ('error' in outcome) return backToMire(reply, uid, idpUid, outcome.error);
+    const idp = registry.identityProvider(idpUid);
     if (!idp) return failToSp(reply, uid, new RelaisError('R2005'));
     let citizen: CitizenIdentity;
     try {
       citizen = toCitizenIdentity(idp, outcome.authentication);
     } catch (error) {
-      if (error instanceof RelaisError) return failToSp(reply, uid, error);
+      if (error instanceof RelaisError) return backToMire(reply, uid, idpUid, error);
       throw error;
     }
+    deps.availability.recordLoginSuccess(idpUid);
     await vault.put(citizenKey(uid), citizen, INTERACTION_TTL);
     return reply.redirect(`/interaction/${uid}`, 303);
   });

@@ -1,15 +1,28 @@
 // Hub pages that end a flow: errors (ours and oidc-provider's), logout confirmation, logged out.
-// Every error page shows its code and a random id that is also logged, for support.
+// Every error page shows its code and a random id that is also logged, for support, and a way
+// back to the SP whenever the SP is known.
 import { randomBytes } from 'node:crypto';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { KoaContextWithOIDC } from 'oidc-provider';
 import { asRelaisError, type ErrorCode, RelaisError } from '../errors.ts';
 import type { ProviderPages } from '../op/provider.ts';
+import type { Kv } from '../store/kv.ts';
+import type { Registry } from '../store/registry-cache.ts';
+import { csrfToken } from './csrf.ts';
+import { type Catalogues, negotiateLocale } from './i18n.ts';
+import { buildContext, LANG_COOKIE, type PageContext } from './page-context.ts';
+import { recallSpReturn } from './sp-return.ts';
 
 export type Render = (template: string, data: Record<string, unknown>) => Promise<string>;
 
-export function errorPageModel(error: RelaisError, errorId: string) {
-  const heading = error.entry.status >= 500 ? 'Un problème est survenu' : 'Connexion impossible';
-  return { title: heading, heading, message: error.entry.message.fr, code: error.code, errorId };
+export interface PagesOptions {
+  catalogues: Catalogues;
+  kv: Kv;
+  registry: Registry;
+  csrfKey: Buffer;
+  render: Render;
+  log: FastifyBaseLogger;
+  context(request: FastifyRequest, reply: FastifyReply, uiLocales?: string): PageContext;
 }
 
 export const newErrorId = () => randomBytes(6).toString('hex');
@@ -17,7 +30,7 @@ export const newErrorId = () => randomBytes(6).toString('hex');
 /** What the logs may know of an error: its code and detail, never a token or a claim. */
 export function logError(log: FastifyBaseLogger, error: RelaisError, errorId: string): void {
   const cause = error.cause instanceof Error ? `${error.cause.name}: ${error.cause.message}` : undefined;
-  const level = error.entry.status >= 500 && error.code === 'R5000' ? 'error' : 'info';
+  const level = error.code === 'R5000' ? 'error' : 'info';
   log[level]({ errorId, code: error.code, detail: error.detail, cause }, 'error page');
 }
 
@@ -27,50 +40,84 @@ const OAUTH_TO_CODE: Record<string, ErrorCode> = {
   server_error: 'R5000',
 };
 
-export function providerPages(render: Render, log: FastifyBaseLogger): ProviderPages {
-  return {
+export function createPages(options: PagesOptions) {
+  const { catalogues, kv, registry, csrfKey, render, log } = options;
+
+  /** The "Revenir à <SP>" form, when this error belongs to an interaction whose SP is known. */
+  async function backToSp(uid: string | undefined) {
+    if (!uid) return undefined;
+    const spReturn = await recallSpReturn(kv, uid);
+    const sp = spReturn && registry.serviceProvider(spReturn.clientId);
+    return sp
+      ? { action: `/interaction/${uid}/leave`, csrf: csrfToken(csrfKey, uid), spName: sp.client_name }
+      : undefined;
+  }
+
+  async function errorModel(error: RelaisError, errorId: string, context: PageContext) {
+    return {
+      ...context,
+      titleKey: 'error.title',
+      code: error.code,
+      errorId,
+      status: error.entry.status,
+      backToSp: await backToSp(error.interactionUid),
+    };
+  }
+
+  const providerPages: ProviderPages = {
     async error(ctx, out, cause) {
-      const error = new RelaisError(OAUTH_TO_CODE[out.error] ?? 'R1013', {
+      // A refresh of the resume step (/authorize/<uid>) lands here: it still knows its interaction.
+      const resumed = /^\/authorize\/([\w-]{1,64})$/.exec(ctx.path)?.[1];
+      const code = resumed ? 'R4003' : (OAUTH_TO_CODE[out.error] ?? 'R1013');
+      const error = new RelaisError(code, {
         detail: out.error_description,
         cause,
+        ...(resumed ? { interactionUid: resumed } : {}),
       });
       const errorId = newErrorId();
       logError(log, error, errorId);
       ctx.type = 'html';
-      ctx.body = await render('error.njk', errorPageModel(error, errorId));
+      ctx.body = await render('error.njk', await errorModel(error, errorId, koaContext(ctx)));
     },
     async logout(ctx, form) {
       ctx.type = 'html';
-      ctx.body = await render('logout.njk', { title: 'Déconnexion', form });
+      ctx.body = await render('logout.njk', { ...koaContext(ctx), titleKey: 'logout.title', form });
     },
     async loggedOut(ctx) {
       ctx.type = 'html';
-      ctx.body = await render('logged-out.njk', { title: 'Déconnecté(e)' });
+      ctx.body = await render('logged-out.njk', { ...koaContext(ctx), titleKey: 'loggedOut.title' });
     },
   };
-}
 
-export function errorHandler(app: FastifyInstance): void {
-  app.setErrorHandler(async (caught, request, reply) => {
-    const error =
-      caught instanceof RelaisError
-        ? caught
-        : (caught as { validation?: unknown; statusCode?: number }).statusCode === 400 ||
-            (caught instanceof Error && caught.name === 'ZodError')
-          ? new RelaisError('R4003', { cause: caught })
-          : asRelaisError(caught);
-    const errorId = newErrorId();
-    logError(request.log, error, errorId);
-    return reply
-      .status(error.entry.status)
-      .type('text/html; charset=utf-8')
-      .view('error.njk', errorPageModel(error, errorId));
-  });
-  app.setNotFoundHandler(async (_request, reply) => {
-    const errorId = newErrorId();
-    return reply
-      .status(404)
-      .type('text/html; charset=utf-8')
-      .view('error.njk', errorPageModel(new RelaisError('R4005'), errorId));
-  });
+  /** oidc-provider's pages are rendered from its koa context, in the same language as ours. */
+  function koaContext(ctx: KoaContextWithOIDC): PageContext {
+    const params = (ctx.oidc?.params ?? {}) as Record<string, unknown>;
+    const lang = negotiateLocale({
+      explicit: ctx.cookies.get(LANG_COOKIE) ?? undefined,
+      uiLocales: typeof params.ui_locales === 'string' ? params.ui_locales : undefined,
+      acceptLanguage: ctx.get('accept-language') || undefined,
+    });
+    return buildContext(catalogues, lang, ctx.method === 'GET' ? ctx.url : '/');
+  }
+
+  function errorHandler(app: FastifyInstance): void {
+    app.setErrorHandler(async (caught, request, reply) => {
+      const error =
+        caught instanceof RelaisError
+          ? caught
+          : caught instanceof Error && caught.name === 'ZodError'
+            ? new RelaisError('R4004', { cause: caught })
+            : asRelaisError(caught);
+      const errorId = newErrorId();
+      logError(request.log, error, errorId);
+      const model = await errorModel(error, errorId, options.context(request, reply));
+      return reply.status(error.entry.status).type('text/html; charset=utf-8').view('error.njk', model);
+    });
+    app.setNotFoundHandler(async (request, reply) => {
+      const model = await errorModel(new RelaisError('R4005'), newErrorId(), options.context(request, reply));
+      return reply.status(404).type('text/html; charset=utf-8').view('error.njk', model);
+    });
+  }
+
+  return { providerPages, errorHandler };
 }
