@@ -66,7 +66,11 @@ afterAll(async () => {
 });
 
 afterEach(() => {
-  for (const idp of federation.idps.values()) idp.setMisbehaviour({});
+  for (const [uid, idp] of federation.idps) {
+    idp.setMisbehaviour({});
+    // An outage test greys its IdP for the next minute (measured availability): forget it.
+    federation.hub.availability.recordLoginSuccess(uid);
+  }
 });
 
 function idp(uid: string) {
@@ -121,6 +125,27 @@ function expectError(citizen: Citizen, request: { state: string }, error: string
   return params.get('error_description') ?? '';
 }
 
+/**
+ * After an IdP failure the citizen is back on the mire, with a banner naming the IdP and the code
+ * (FranceConnect's behaviour); leaving from there tells the SP what failed.
+ */
+async function expectMireThenError(
+  citizen: Citizen,
+  request: { state: string },
+  idpUid: string,
+  error: string,
+  code: string,
+) {
+  const page = citizen.currentPage();
+  expect(page.url.pathname).toMatch(/^\/interaction\/[\w-]+$/);
+  expect(page.status).toBe(200);
+  expect(page.html).toContain('role="alert"');
+  expect(page.html).toContain(`Compte ${idpUid}`);
+  expect(page.html).toContain(code);
+  await citizen.cancelOnMire();
+  return expectError(citizen, request, error, code);
+}
+
 describe('the citizen gives up', () => {
   it('cancelling on the mire sends access_denied (R4001)', async () => {
     const { citizen, request } = await start();
@@ -142,7 +167,7 @@ describe('the IdP fails', () => {
     });
     const { citizen, request } = await start();
     await citizen.chooseIdp('idp-main');
-    const description = expectError(citizen, request, 'access_denied', 'R2001');
+    const description = await expectMireThenError(citizen, request, 'idp-main', 'access_denied', 'R2001');
     expect(description).not.toContain('Camille');
   });
 
@@ -150,7 +175,7 @@ describe('the IdP fails', () => {
     const { citizen, request } = await start();
     const began = Date.now();
     await citizen.chooseIdp('idp-down');
-    expectError(citizen, request, 'temporarily_unavailable', 'R2002');
+    await expectMireThenError(citizen, request, 'idp-down', 'temporarily_unavailable', 'R2002');
     expect(Date.now() - began).toBeLessThan(5_000);
   });
 
@@ -158,7 +183,7 @@ describe('the IdP fails', () => {
     const { citizen, request } = await start();
     const began = Date.now();
     await citizen.chooseIdp('idp-hang');
-    expectError(citizen, request, 'temporarily_unavailable', 'R2002');
+    await expectMireThenError(citizen, request, 'idp-hang', 'temporarily_unavailable', 'R2002');
     expect(Date.now() - began).toBeLessThan(8_000);
   });
 
@@ -168,7 +193,7 @@ describe('the IdP fails', () => {
     const callback = await citizen.loginAsUntilCallback('standard');
     await idp('idp-dies').close();
     await citizen.go(callback);
-    expectError(citizen, request, 'temporarily_unavailable', 'R2002');
+    await expectMireThenError(citizen, request, 'idp-dies', 'temporarily_unavailable', 'R2002');
   });
 
   it('a token endpoint answering 500 sends temporarily_unavailable (R2002)', async () => {
@@ -176,7 +201,7 @@ describe('the IdP fails', () => {
     const { citizen, request } = await start();
     await citizen.chooseIdp('idp-main');
     await citizen.loginAs('standard');
-    expectError(citizen, request, 'temporarily_unavailable', 'R2002');
+    await expectMireThenError(citizen, request, 'idp-main', 'temporarily_unavailable', 'R2002');
   });
 
   it('a token endpoint slower than the IdP timeout sends temporarily_unavailable (R2002)', async () => {
@@ -185,8 +210,36 @@ describe('the IdP fails', () => {
     await citizen.chooseIdp('idp-main');
     const began = Date.now();
     await citizen.loginAs('standard');
-    expectError(citizen, request, 'temporarily_unavailable', 'R2002');
+    await expectMireThenError(citizen, request, 'idp-main', 'temporarily_unavailable', 'R2002');
     expect(Date.now() - began).toBeLessThan(3_000);
+  });
+});
+
+describe('after an IdP failure', () => {
+  it('lets the citizen pick again from the mire and finish the login', async () => {
+    idp('idp-main').setMisbehaviour({ badSignature: true });
+    const { citizen, config, request } = await start();
+    await citizen.chooseIdp('idp-main');
+    await citizen.loginAs('standard');
+    expect(citizen.currentPage().html).toContain('role="alert"');
+    idp('idp-main').setMisbehaviour({});
+    await citizen.chooseIdp('idp-main');
+    await citizen.loginAs('standard');
+    await citizen.consent('accept');
+    const tokens = await client.authorizationCodeGrant(config, citizen.callback as URL, {
+      pkceCodeVerifier: request.codeVerifier,
+      expectedState: request.state,
+      expectedNonce: request.nonce,
+    });
+    expect(tokens.claims()?.acr).toBe('eidas1');
+  });
+
+  it('an idp_hint naming an IdP measured down shows the mire with the banner, without calling the IdP', async () => {
+    federation.hub.availability.recordLoginFailure('idp-static');
+    federation.hub.availability.recordLoginFailure('idp-static');
+    expect(federation.hub.availability.isAvailable('idp-static')).toBe(false);
+    const { citizen, request } = await start('sp-main', { idp_hint: 'idp-static' });
+    await expectMireThenError(citizen, request, 'idp-static', 'temporarily_unavailable', 'R2002');
   });
 });
 
@@ -201,7 +254,7 @@ describe('the IdP answers something the hub must not believe', () => {
       const { citizen, request } = await start();
       await citizen.chooseIdp('idp-main');
       await citizen.loginAs('standard');
-      expectError(citizen, request, 'server_error', 'R2003');
+      await expectMireThenError(citizen, request, 'idp-main', 'server_error', 'R2003');
     });
   }
 
@@ -210,7 +263,7 @@ describe('the IdP answers something the hub must not believe', () => {
     const { citizen, request } = await start('sp-main', { acr_values: 'eidas2' });
     await citizen.chooseIdp('idp-main');
     await citizen.loginAs('standard');
-    expectError(citizen, request, 'access_denied', 'R2004');
+    await expectMireThenError(citizen, request, 'idp-main', 'access_denied', 'R2004');
   });
 
   it('an identité pivot without birthdate sends access_denied (R3001) and no identity value', async () => {
@@ -218,7 +271,7 @@ describe('the IdP answers something the hub must not believe', () => {
     const { citizen, request } = await start();
     await citizen.chooseIdp('idp-main');
     await citizen.loginAs('standard');
-    const description = expectError(citizen, request, 'access_denied', 'R3001');
+    const description = await expectMireThenError(citizen, request, 'idp-main', 'access_denied', 'R3001');
     expect(description).toContain('birthdate');
     for (const value of Object.values(CAMILLE?.claims ?? {})) {
       if (value) expect(description).not.toContain(value);

@@ -1,9 +1,12 @@
 // FranceConnect v2 authorization rules, seen from an SP: each bad request ends at the SP's
 // redirect_uri with the right OAuth error, its [Rxxxx] code, state and iss, or, when client or
 // redirect URI cannot be trusted, on a hub error page that never redirects.
+
+import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair } from 'jose';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCatalogues } from '../../src/http/i18n.ts';
 import { Citizen, expectHubErrorPage, expectSpError } from '../support/citizen.ts';
 import { authorizeRequest, type Federation, spClient, startFederation } from '../support/federation.ts';
 
@@ -72,6 +75,12 @@ function expectMire(citizen: Citizen) {
 }
 
 /** The uids offered on the mire, in order. */
+const frenchMessages = loadCatalogues(fileURLToPath(new URL('../../views', import.meta.url))).translator(
+  'fr',
+);
+/** A French message as the page shows it (HTML-escaped like nunjucks' autoescape). */
+const fr = (key: string) => frenchMessages(key).replaceAll('&', '&amp;').replaceAll("'", '&#39;');
+
 function mireIdps(citizen: Citizen): string[] {
   return [...citizen.currentPage().html.matchAll(/name="idp" value="([^"]+)"/g)].map((m) => m[1] ?? '');
 }
@@ -297,14 +306,23 @@ describe('idp_hint', () => {
 });
 
 describe('the mire', () => {
-  it('lists only the active, displayed IdPs allowed for the SP that deliver the level', async () => {
+  it('offers only the active IdPs allowed for the SP that deliver the level; greys the others with the reason', async () => {
     const { citizen } = await attempt('sp-mire', { acr_values: 'eidas2' });
     expectMire(citizen);
     expect(mireIdps(citizen)).toEqual(['idp-a']);
-    expect(citizen.currentPage().html).toMatch(/>\s*Compte idp-a\s*</);
-    for (const hidden of ['idp-low', 'idp-off', 'idp-hidden', 'idp-other']) {
-      expect(citizen.currentPage().html).not.toContain(`Compte ${hidden}`);
+    const html = citizen.currentPage().html;
+    expect(html).toMatch(/>\s*Compte idp-a\s*</);
+    // Greyed, not hidden: inactive, too weak for eidas2, excluded by the SP; each says why.
+    for (const [greyed, reason] of [
+      ['idp-low', 'insufficient_level'],
+      ['idp-off', 'inactive'],
+      ['idp-other', 'excluded'],
+    ] as const) {
+      const entry = new RegExp(`Compte ${greyed}[\\s\\S]*?class="idp-reason"[^>]*>([^<]+)<`).exec(html);
+      expect(entry?.[1]?.trim(), greyed).toBe(fr(`mire.reason.${reason}`));
     }
+    // Hidden only when display is false.
+    expect(html).not.toContain('Compte idp-hidden');
   });
 
   it('lists an eidas1-only IdP when eidas1 is asked, and IdPs allowed for another SP', async () => {

@@ -41,16 +41,15 @@ export class Citizen {
     return this.go(form.action, form.init);
   }
 
-  /** The POST a browser would send for a form of the current page (its csrf included), unsent. */
+  /** The POST a browser would send for a form of the current page (its hidden fields included), unsent. */
   form(containing: string, fields: Record<string, string>): { action: URL; init: RequestInit } {
-    const page = this.currentPage();
-    const csrf = hiddenValue(page.html, 'csrf');
+    const { action, hidden } = formOn(this.currentPage(), containing);
     return {
-      action: formOn(page, containing),
+      action,
       init: {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ ...(csrf ? { csrf } : {}), ...fields }).toString(),
+        body: new URLSearchParams({ ...hidden, ...fields }).toString(),
       },
     };
   }
@@ -103,14 +102,30 @@ export class Citizen {
   }
 }
 
-/** The action of the first form whose tag or content includes `containing` (e.g. its action path). */
-function formOn(page: Page, containing: string): URL {
+/** The first form whose tag or content includes `containing` (e.g. its action path): action and hidden fields. */
+function formOn(page: Page, containing: string): { action: URL; hidden: Record<string, string> } {
   for (const [form, action = ''] of page.html.matchAll(
     /<form\b[^>]*\baction="([^"]*)"[^>]*>[\s\S]*?<\/form>/g,
   )) {
-    if (form.includes(containing)) return new URL(action.replaceAll('&amp;', '&'), page.url);
+    if (!form.includes(containing)) continue;
+    const hidden: Record<string, string> = {};
+    for (const [input] of form.matchAll(/<input\b[^>]*type="hidden"[^>]*>/g)) {
+      const name = /\bname="([^"]*)"/.exec(input)?.[1];
+      const value = /\bvalue="([^"]*)"/.exec(input)?.[1];
+      if (name) hidden[name] = decodeEntities(value ?? '');
+    }
+    return { action: new URL(decodeEntities(action), page.url), hidden };
   }
   throw new Error(`no form with ${containing} on ${page.url.href}`);
+}
+
+function decodeEntities(value: string): string {
+  return value
+    .replaceAll('&quot;', '"')
+    .replaceAll('&#39;', "'")
+    .replaceAll('&lt;', '<')
+    .replaceAll('&gt;', '>')
+    .replaceAll('&amp;', '&');
 }
 
 export function hiddenValue(html: string, name: string): string | undefined {
