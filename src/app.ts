@@ -77,9 +77,12 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     options: { autoescape: true, throwOnUndefined: false },
   });
   await app.register(fastifyStatic, { root: deps.assetsDir ?? here('../public'), prefix: '/assets/' });
-  securityHeaders(app);
+  securityHeaders(app, secure);
 
-  const catalogues = loadCatalogues(viewsDir);
+  // A key missing from a deployer's catalogues shows the key (logged once) rather than failing the page.
+  const catalogues = loadCatalogues(viewsDir, {
+    onMissing: (key, locale) => app.log.warn({ key, locale }, 'message missing from the catalogue'),
+  });
   const context = (request: FastifyRequest, reply: FastifyReply, uiLocales?: string) =>
     pageContext(catalogues, request, reply, { uiLocales, secure });
   const csrfKey = createHmac('sha256', deps.secrets.cookieKeys[0] ?? '')
@@ -144,6 +147,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
       errors: Object.entries(ERRORS).map(([code, entry]) => ({ code, ...entry })),
     }),
   );
+  app.get('/favicon.ico', async (_request, reply) => reply.redirect('/assets/favicon.svg', 301));
   app.get('/healthz', async () => ({ status: 'ok' }));
   return { app, provider, availability };
 }

@@ -40,6 +40,15 @@ const OAUTH_TO_CODE: Record<string, ErrorCode> = {
   server_error: 'R5000',
 };
 
+/** A malformed request (bad form, unknown media type, too large) is the sender's error, not ours. */
+function classify(caught: unknown, request: FastifyRequest): RelaisError {
+  const status = (caught as { statusCode?: unknown }).statusCode;
+  const clientError =
+    (typeof status === 'number' && status >= 400 && status < 500) || (caught as Error)?.name === 'ZodError';
+  if (!clientError) return asRelaisError(caught);
+  return new RelaisError(request.url.startsWith('/authorize') ? 'R1013' : 'R4004', { cause: caught });
+}
+
 export function createPages(options: PagesOptions) {
   const { catalogues, kv, registry, csrfKey, render, log } = options;
 
@@ -102,12 +111,7 @@ export function createPages(options: PagesOptions) {
 
   function errorHandler(app: FastifyInstance): void {
     app.setErrorHandler(async (caught, request, reply) => {
-      const error =
-        caught instanceof RelaisError
-          ? caught
-          : caught instanceof Error && caught.name === 'ZodError'
-            ? new RelaisError('R4004', { cause: caught })
-            : asRelaisError(caught);
+      const error = caught instanceof RelaisError ? caught : classify(caught, request);
       const errorId = newErrorId();
       logError(request.log, error, errorId);
       const model = await errorModel(error, errorId, options.context(request, reply));

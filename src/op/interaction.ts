@@ -2,6 +2,7 @@
 // the citizen's login and consent in one result (one redirect, not two).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
+import { errors } from 'oidc-provider';
 import { RelaisError } from '../errors.ts';
 import type { Vault } from '../store/vault.ts';
 import { type GrantIdentity, grantIdentityKey } from './account.ts';
@@ -25,6 +26,8 @@ export async function readInteraction(
   try {
     details = await provider.interactionDetails(req, res);
   } catch (cause) {
+    // Expired, used, or not this browser's; a store outage is not the citizen's session expiring.
+    if (!(cause instanceof errors.SessionNotFound)) throw cause;
     throw new RelaisError('R4003', { cause, interactionUid: uid });
   }
   if (details.uid !== uid || details.result) {

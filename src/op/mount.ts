@@ -3,6 +3,9 @@
 // cookies on http (a cross-site POST carries none: the known "session mismatch" trap).
 import type { FastifyInstance } from 'fastify';
 import type Provider from 'oidc-provider';
+import { RelaisError } from '../errors.ts';
+
+const MAX_AUTHORIZE_QUERY = 6 * 1024;
 
 const PROVIDER_ROUTES = [
   '/.well-known/openid-configuration',
@@ -24,11 +27,19 @@ export async function mountProvider(app: FastifyInstance, provider: Provider, is
   const { host, protocol } = new URL(issuer);
   provider.proxy = true;
   app.post('/authorize', async (request, reply) => {
+    // FC v2 authorize forms are urlencoded; anything else is not an authorization request.
+    if (!/^application\/x-www-form-urlencoded\b/i.test(request.headers['content-type'] ?? '')) {
+      throw new RelaisError('R1013', { detail: 'POST /authorize must be application/x-www-form-urlencoded' });
+    }
     const params = new URLSearchParams();
     for (const [name, value] of Object.entries((request.body ?? {}) as Record<string, string | string[]>)) {
       for (const v of Array.isArray(value) ? value : [value]) params.append(name, v);
     }
-    return reply.redirect(`/authorize?${params}`, 303);
+    const query = params.toString();
+    // The GET it becomes must stay within what servers and browsers accept in a URL.
+    if (query.length > MAX_AUTHORIZE_QUERY)
+      throw new RelaisError('R1013', { detail: 'authorization request too large' });
+    return reply.redirect(`/authorize?${query}`, 303);
   });
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();

@@ -403,3 +403,36 @@ describe('private_key_jwt', () => {
     ).rejects.toMatchObject({ error: 'invalid_client' });
   });
 });
+
+describe('POST /authorize bodies that are not a form', () => {
+  for (const [type, body] of [
+    ['application/json', '{"client_id":"sp-all"}'],
+    ['text/plain', 'client_id=sp-all'],
+    [
+      'multipart/form-data; boundary=x',
+      '--x\r\nContent-Disposition: form-data; name="client_id"\r\n\r\nsp-all\r\n--x--\r\n',
+    ],
+  ] as const) {
+    it(`answers ${type} with a hub page (R1013), never a 500`, async () => {
+      const response = await fetch(`${federation.issuer}/authorize`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body,
+        redirect: 'manual',
+      });
+      expect(response.status).toBe(400);
+      expect(await response.text()).toContain('<code>R1013</code>');
+    });
+  }
+
+  it('refuses a form too large to become a GET with a hub page (R1013)', async () => {
+    const response = await fetch(`${federation.issuer}/authorize`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: 'sp-all', state: 's'.repeat(20_000) }).toString(),
+      redirect: 'manual',
+    });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain('<code>R1013</code>');
+  });
+});
