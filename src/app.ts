@@ -23,6 +23,7 @@ import { createPages } from './http/pages.ts';
 import { securityHeaders } from './http/security.ts';
 import { mountProvider } from './op/mount.ts';
 import { createProvider, type OidcAdapterFactory } from './op/provider.ts';
+import type { SessionLifetime } from './op/session-lifetime.ts';
 import { type Availability, createAvailability } from './rp/availability.ts';
 import { createIdpClients } from './rp/identity-providers.ts';
 import type { Kv } from './store/kv.ts';
@@ -38,7 +39,7 @@ export interface AppDependencies {
   }) => OidcAdapterFactory;
   signingKeys: Array<Record<string, unknown>>;
   secrets: Secrets;
-  sessionTtlSeconds: number;
+  session: SessionLifetime;
   idpTimeoutMs: number;
   allowInsecureHttp: boolean;
   /** pino options; absent = silent (tests). */
@@ -107,7 +108,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     adapter: deps.oidcAdapter,
     signingKeys: deps.signingKeys,
     cookieKeys: deps.secrets.cookieKeys,
-    sessionTtlSeconds: deps.sessionTtlSeconds,
+    session: deps.session,
     pages: pages.providerPages,
   });
   provider.on('server_error', (_ctx, error) =>
@@ -133,6 +134,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     availability,
     callbackUrl,
     subSecret: deps.secrets.subSecret,
+    session: deps.session,
     csrfKey,
     secureCookies: secure,
     context,

@@ -63,7 +63,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       oidcAdapter: (clients) => createOidcAdapter(kv, clients),
       signingKeys,
       secrets,
-      sessionTtlSeconds: config.sessionTtlSeconds,
+      session: { idleSeconds: config.sessionTtlSeconds, maxSeconds: config.sessionMaxSeconds },
       idpTimeoutMs: config.idpTimeoutMs,
       allowInsecureHttp: config.allowInsecureHttp,
       logger: options.logger,
@@ -96,16 +96,17 @@ export async function createHub(options: HubOptions): Promise<Hub> {
   }
 }
 
-async function resolveFederation(options: HubOptions): Promise<Federation> {
+/** What to upsert at start; nothing outside demo mode without a file (the registry stays as it is). */
+async function resolveFederation(options: HubOptions): Promise<Federation | undefined> {
   const { config } = options;
   if (options.federation !== undefined) return parseFederation(options.federation, config.allowInsecureHttp);
   if (config.federationFile) return loadFederationFile(config.federationFile, config.allowInsecureHttp);
+  if (!config.demo) return undefined;
   const local = (port: number) => `http://localhost:${port}`;
-  const demo = config.demo ?? { mockIdpPort: config.port + 1, demoSpPort: config.port + 2 };
   return demoFederation({
     hub: config.issuer,
-    mockIdp: local(demo.mockIdpPort),
-    demoSp: local(demo.demoSpPort),
+    mockIdp: local(config.demo.mockIdpPort),
+    demoSp: local(config.demo.demoSpPort),
   });
 }
 

@@ -42,6 +42,12 @@ const envSchema = z.object({
   ALLOW_INSECURE_HTTP: flag.default(false),
   IDP_TIMEOUT_MS: z.coerce.number().int().min(500).max(60_000).default(5000),
   SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1800),
+  SESSION_MAX_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86_400)
+    .default(8 * 3600),
   VIEWS_DIR: optionalString,
   ASSETS_DIR: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -71,7 +77,9 @@ export interface Config {
   pgliteDir: string;
   allowInsecureHttp: boolean;
   idpTimeoutMs: number;
+  /** Hub session: idle timeout, and absolute lifetime. */
   sessionTtlSeconds: number;
+  sessionMaxSeconds: number;
   logLevel: string;
   /** A deployer's own templates and message catalogues, and static assets. */
   viewsDir: string | undefined;
@@ -124,6 +132,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     allowInsecureHttp: e.ALLOW_INSECURE_HTTP,
     idpTimeoutMs: e.IDP_TIMEOUT_MS,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    sessionMaxSeconds: Math.max(e.SESSION_MAX_SECONDS, e.SESSION_TTL_SECONDS),
     logLevel: e.LOG_LEVEL,
     viewsDir: e.VIEWS_DIR,
     assetsDir: e.ASSETS_DIR,

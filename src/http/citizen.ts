@@ -14,6 +14,10 @@ export interface CitizenIdentity {
   authTime: number;
   identityKey: string;
   claims: Record<string, string>;
+  /** The IdP's id_token, kept with the hub session for the logout at the IdP. */
+  idpIdToken: string;
+  /** Set when the identity comes from the browser's hub session (SSO). */
+  citizenSessionId?: string | undefined;
 }
 
 export const citizenKey = (interactionUid: string) => `citizen:${interactionUid}`;
@@ -48,5 +52,6 @@ export function toCitizenIdentity(idp: IdentityProvider, authentication: IdpAuth
     authTime: authentication.authTime,
     identityKey: identityKey(validation.pivot),
     claims: released,
+    idpIdToken: authentication.idToken,
   };
 }

@@ -13,6 +13,7 @@ import {
 } from '../op/interaction.ts';
 import { INTERACTION_TTL } from '../op/provider.ts';
 import { releasedClaims } from '../op/scopes.ts';
+import type { SessionLifetime } from '../op/session-lifetime.ts';
 import { deriveSub } from '../pivot/index.ts';
 import { buildIdpAuthorizationUrl } from '../rp/authorize.ts';
 import type { Availability } from '../rp/availability.ts';
@@ -24,6 +25,7 @@ import type { Vault } from '../store/vault.ts';
 import { bindStateToBrowser, stateBoundToBrowser } from './browser-binding.ts';
 import { type CitizenIdentity, citizenKey, identityFingerprint, toCitizenIdentity } from './citizen.ts';
 import { csrfToken, csrfValid } from './csrf.ts';
+import { canReuse, loadHubSession, saveHubSession } from './hub-session.ts';
 import { formatDate } from './i18n.ts';
 import { mireEntries, unavailableReason } from './mire.ts';
 import type { PageContext } from './page-context.ts';
@@ -39,6 +41,8 @@ export interface FlowDependencies {
   availability: Availability;
   callbackUrl: string;
   subSecret: string;
+  /** Lifetime of the hub session (SSO between SPs). */
+  session: SessionLifetime;
   csrfKey: Buffer;
   /** Cookies get `Secure` when the issuer is https. */
   secureCookies: boolean;
@@ -208,6 +212,15 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
     );
     const citizen = (await vault.get(citizenKey(uid))) as CitizenIdentity | undefined;
     if (citizen) return renderConsent(request, reply, view, sp, citizen);
+    const session = await loadHubSession(vault, view.citizenSessionId, deps.session);
+    if (
+      session &&
+      canReuse(session, sp, { required: requiredLevel(view), idpHint: view.params.idp_hint }, registry)
+    ) {
+      // SSO: no mire, no IdP; the consent for this SP is still asked.
+      await vault.put(citizenKey(uid), session, INTERACTION_TTL);
+      return renderConsent(request, reply, view, sp, session);
+    }
     const hinted = view.params.idp_hint;
     if (hinted && !(await failureOf(uid))) return leaveForIdp(reply, view, hinted);
     return renderMire(request, reply, view, sp);
@@ -249,7 +262,10 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
     const claims = Object.fromEntries(
       Object.entries(citizen.claims).filter(([claim]) => released.includes(claim)),
     );
-    return reply.redirect(await finishWithConsent(provider, vault, view, { ...citizen, claims, sub }), 303);
+    const current = await loadHubSession(vault, view.citizenSessionId, deps.session);
+    const { citizenSessionId } = await saveHubSession(vault, citizen, current, deps.session);
+    const login = { ...citizen, claims, sub, citizenSessionId };
+    return reply.redirect(await finishWithConsent(provider, vault, view, login), 303);
   });
 
   /** "Revenir à <SP>" from an error page: the SP receives the error the page showed. */

@@ -9,7 +9,7 @@ import type { ProviderPages } from '../op/provider.ts';
 import type { Kv } from '../store/kv.ts';
 import type { Registry } from '../store/registry-cache.ts';
 import { csrfToken } from './csrf.ts';
-import { type Catalogues, negotiateLocale } from './i18n.ts';
+import { type Catalogues, isLocale, negotiateLocale } from './i18n.ts';
 import { buildContext, LANG_COOKIE, type PageContext } from './page-context.ts';
 import { recallSpReturn } from './sp-return.ts';
 
@@ -101,8 +101,9 @@ export function createPages(options: PagesOptions) {
   /** oidc-provider's pages are rendered from its koa context, in the same language as ours. */
   function koaContext(ctx: KoaContextWithOIDC): PageContext {
     const params = (ctx.oidc?.params ?? {}) as Record<string, unknown>;
+    const asked = typeof ctx.query.lang === 'string' && isLocale(ctx.query.lang) ? ctx.query.lang : undefined;
     const lang = negotiateLocale({
-      explicit: ctx.cookies.get(LANG_COOKIE) ?? undefined,
+      explicit: asked ?? ctx.cookies.get(LANG_COOKIE) ?? undefined,
       uiLocales: typeof params.ui_locales === 'string' ? params.ui_locales : undefined,
       acceptLanguage: ctx.get('accept-language') || undefined,
     });

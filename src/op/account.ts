@@ -1,20 +1,25 @@
-// findAccount: the `sub` is already the SP's sector-specific one; the claims come from the
-// identity sealed for this grant, released only within the SP's authorised scopes.
-import type { FindAccount } from 'oidc-provider';
+// Accounts and subjects. The account id oidc-provider keeps in its session is the hub's citizen
+// session id (one IdP authentication, shared by every SP of an SSO); each SP sees its own
+// sector's `sub` (pairwise), sealed with the claims for each grant and released only within the
+// SP's authorised scopes.
+import { errors, type FindAccount, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Registry } from '../store/registry-cache.ts';
 import type { Vault } from '../store/vault.ts';
 import { claimsOfScopes } from './scopes.ts';
 
 export interface GrantIdentity {
+  /** The SP's sector-specific sub. */
+  sub: string;
   claims: Record<string, string>;
 }
 
 export const grantIdentityKey = (grantId: string) => `grant-identity:${grantId}`;
 
 export function findAccount(registry: Registry, vault: Vault): FindAccount {
-  return async (ctx, sub, token) => {
+  return async (ctx, accountId, token) => {
     const grantId = token?.grantId;
-    if (!grantId) return { accountId: sub, claims: () => ({ sub }) };
+    // Outside a token (the authorization endpoint) no claim leaves the hub.
+    if (!grantId) return { accountId, claims: () => ({ sub: accountId }) };
     const sp = registry.serviceProvider(ctx.oidc.client?.clientId ?? '');
     const identity = (await vault.get(grantIdentityKey(grantId))) as GrantIdentity | undefined;
     // No identity left for this grant (expired, or the SP was disabled): the token is no longer usable.
@@ -23,6 +28,21 @@ export function findAccount(registry: Registry, vault: Vault): FindAccount {
     const released = Object.entries(identity.claims).filter(
       ([claim]) => allowed.has(claim) && claim !== 'sub',
     );
-    return { accountId: sub, claims: () => ({ sub, ...Object.fromEntries(released) }) };
+    return { accountId, claims: () => ({ sub: accountId, ...Object.fromEntries(released) }) };
+  };
+}
+
+/** oidc-provider's pairwise hook: the SP's sub, as sealed with the grant at consent. */
+export function pairwiseSubject(vault: Vault) {
+  return async (ctx: KoaContextWithOIDC): Promise<string> => {
+    const grantId =
+      ctx.oidc.entities.Grant?.jti ??
+      ctx.oidc.entities.AccessToken?.grantId ??
+      ctx.oidc.entities.AuthorizationCode?.grantId;
+    const identity = grantId
+      ? ((await vault.get(grantIdentityKey(grantId))) as GrantIdentity | undefined)
+      : undefined;
+    if (!identity) throw new errors.InvalidRequest('no subject for this request');
+    return identity.sub;
   };
 }

@@ -10,6 +10,11 @@ export function toClientMetadata(sp: ServiceProvider | undefined): Record<string
     ...(sp.jwks_uri ? { jwks_uri: sp.jwks_uri } : {}),
     ...(sp.jwks ? { jwks: sp.jwks } : {}),
     redirect_uris: sp.redirect_uris,
+    subject_type: 'pairwise',
+    // oidc-provider wants a sector URI for pairwise SPs with several redirect hosts. The hub's
+    // sector is the registry's sector_identifier (the sub is derived from it at consent); this
+    // placeholder is never fetched (sectorIdentifierUriValidate is off).
+    sector_identifier_uri: `https://sector.relais.invalid/${encodeURIComponent(sp.sector_identifier ?? sp.client_id)}`,
     post_logout_redirect_uris: sp.post_logout_redirect_uris,
     response_types: ['code'],
     grant_types: ['authorization_code'],

@@ -13,6 +13,8 @@ export interface InteractionView {
   uid: string;
   clientId: string;
   params: Readonly<Record<string, string | undefined>>;
+  /** The citizen session this browser already has at the hub, if any (SSO). */
+  citizenSessionId: string | undefined;
 }
 
 /** The interaction this browser holds (its cookie), or R4003: expired, used, or not this browser's. */
@@ -34,7 +36,7 @@ export async function readInteraction(
     throw new RelaisError('R4003', { detail: 'interaction mismatch', interactionUid: uid });
   }
   const params = details.params as Record<string, string | undefined>;
-  return { uid, clientId: String(params.client_id), params };
+  return { uid, clientId: String(params.client_id), params, citizenSessionId: details.session?.accountId };
 }
 
 /** Ends the interaction with an OAuth error for the SP; returns where to send the browser. */
@@ -52,6 +54,9 @@ function saveInteraction(interaction: { exp: number; save(ttl: number): Promise<
 }
 
 export interface CitizenLogin {
+  /** The hub's citizen session: oidc-provider's account id, the same for every SP of an SSO. */
+  citizenSessionId: string;
+  /** This SP's sector-specific sub. */
   sub: string;
   acr: string;
   amr: string[] | undefined;
@@ -67,7 +72,7 @@ export async function finishWithConsent(
   view: InteractionView,
   login: CitizenLogin,
 ): Promise<string> {
-  const grant = new provider.Grant({ accountId: login.sub, clientId: view.clientId });
+  const grant = new provider.Grant({ accountId: login.citizenSessionId, clientId: view.clientId });
   grant.addOIDCScope(
     splitScope(view.params.scope)
       .filter((scope) => scope in SCOPE_CLAIMS)
@@ -77,13 +82,13 @@ export async function finishWithConsent(
   if (requestedClaims.length) grant.addOIDCClaims(requestedClaims);
   const grantId = await grant.save();
   // Only what the consent page listed is kept for the grant: nothing else can be released.
-  const identity: GrantIdentity = { claims: login.claims };
+  const identity: GrantIdentity = { sub: login.sub, claims: login.claims };
   await vault.put(grantIdentityKey(grantId), identity, GRANT_TTL);
   const interaction = await provider.Interaction.find(view.uid);
   if (!interaction) throw new RelaisError('R4003', { detail: 'interaction not found' });
   interaction.result = {
     login: {
-      accountId: login.sub,
+      accountId: login.citizenSessionId,
       acr: login.acr,
       ...(login.amr ? { amr: login.amr } : {}),
       ts: login.authTime,

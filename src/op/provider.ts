@@ -9,11 +9,12 @@ import Provider, {
 import { ACR_LEVELS } from '../config/federation.ts';
 import type { Registry } from '../store/registry-cache.ts';
 import type { Vault } from '../store/vault.ts';
-import { findAccount } from './account.ts';
+import { findAccount, pairwiseSubject } from './account.ts';
 import { codeAuthorizationErrors } from './authorization-error-codes.ts';
 import { toClientMetadata } from './clients.ts';
 import { checkAuthorizationRequest } from './rules/index.ts';
 import { SCOPE_CLAIMS } from './scopes.ts';
+import { remainingSessionTtl, type SessionLifetime } from './session-lifetime.ts';
 
 export type OidcAdapterFactory = NonNullable<Configuration['adapter']>;
 
@@ -38,7 +39,7 @@ export interface ProviderOptions {
   /** Private JWKs, ES256 and RS256 at least; each SP's metadata picks the algorithm. */
   signingKeys: Array<Record<string, unknown>>;
   cookieKeys: string[];
-  sessionTtlSeconds: number;
+  session: SessionLifetime;
   pages: ProviderPages;
 }
 
@@ -66,7 +67,11 @@ export function createProvider(options: ProviderOptions): Provider {
     },
     acrValues: [...ACR_LEVELS],
     responseTypes: ['code'],
-    subjectTypes: ['public'],
+    // Subs are per sector (FranceConnect's per-SP sub): pairwise, computed at consent.
+    subjectTypes: ['pairwise'],
+    pairwiseIdentifier: pairwiseSubject(vault),
+    // The sector is the registry's, not a fetched document (see toClientMetadata).
+    sectorIdentifierUriValidate: () => false,
     clientAuthMethods: ['client_secret_post', 'client_secret_basic', 'private_key_jwt'],
     enabledJWA: {
       idTokenSigningAlgValues: ['ES256', 'RS256'],
@@ -137,7 +142,9 @@ export function createProvider(options: ProviderOptions): Provider {
       IdToken: 60,
       Grant: GRANT_TTL,
       Interaction: INTERACTION_TTL,
-      Session: options.sessionTtlSeconds,
+      // Sliding while used, capped by the absolute lifetime counted from the session's start.
+      Session: (_ctx, session) =>
+        remainingSessionTtl(options.session, session.iat ?? Math.floor(Date.now() / 1000)),
     },
     renderError: options.pages.error,
   };

@@ -15,6 +15,8 @@ export interface IdpAuthentication {
   amr: string[] | undefined;
   authTime: number;
   claims: Record<string, unknown>;
+  /** The IdP's id_token, the hint of the logout at the IdP. */
+  idToken: string;
 }
 
 export type CallbackOutcome =
@@ -85,6 +87,7 @@ async function authenticate(
     amr,
     authTime: typeof idClaims.auth_time === 'number' ? idClaims.auth_time : Math.floor(Date.now() / 1000),
     claims,
+    idToken,
   };
 }
 

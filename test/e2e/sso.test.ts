@@ -1,0 +1,116 @@
+// SSO between SPs (FranceConnect's model): within the hub session, a second SP skips the mire
+// and the IdP when that IdP is allowed for it and reached the level it asks, but still asks the
+// citizen's consent, and gets its own sub.
+import * as client from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Citizen } from '../support/citizen.ts';
+import { authorizeRequest, type Federation, spClient, startFederation } from '../support/federation.ts';
+
+let federation: Federation;
+const secret = (id: string) => `${id}-secret-0123456789-0123456789-abcdef`;
+
+beforeAll(async () => {
+  federation = await startFederation({
+    idps: [
+      { uid: 'idp-a', host: '127.0.0.2' },
+      { uid: 'idp-b', host: '127.0.0.3' },
+    ],
+    sps: [
+      { client_id: 'sp-1', client_secret: secret('sp-1') },
+      { client_id: 'sp-2', client_secret: secret('sp-2') },
+      { client_id: 'sp-b-only', client_secret: secret('sp-b-only'), identity_providers: ['idp-b'] },
+    ],
+  });
+});
+
+afterAll(() => federation?.close());
+
+/** Authorize at `spId` with this citizen's browser; returns where the first hub page landed. */
+async function arrive(citizen: Citizen, spId: string, params: Record<string, string | undefined> = {}) {
+  const config = await spClient(federation, spId);
+  const request = await authorizeRequest(federation, config, params);
+  const next = new Citizen(request);
+  // The same browser (its cookies), a new SP.
+  Object.assign(next, { browser: citizen.browser });
+  await next.go(request.url);
+  return { config, request, citizen: next };
+}
+
+async function redeem(arrival: Awaited<ReturnType<typeof arrive>>) {
+  const tokens = await client.authorizationCodeGrant(arrival.config, arrival.citizen.callback as URL, {
+    pkceCodeVerifier: arrival.request.codeVerifier,
+    expectedState: arrival.request.state,
+    expectedNonce: arrival.request.nonce,
+  });
+  const idToken = tokens.claims();
+  if (!idToken) throw new Error('no id_token');
+  const userinfo = await client.fetchUserInfo(arrival.config, tokens.access_token, idToken.sub);
+  return { idToken, userinfo };
+}
+
+const isMire = (citizen: Citizen) => /name="idp"/.test(citizen.currentPage().html);
+const isConsent = (citizen: Citizen) => /name="decision"/.test(citizen.currentPage().html);
+
+async function firstLogin(idpUid = 'idp-a') {
+  const browser = new Citizen({ redirectUri: 'never://' });
+  const first = await arrive(browser, 'sp-1');
+  expect(isMire(first.citizen)).toBe(true);
+  await first.citizen.chooseIdp(idpUid);
+  await first.citizen.loginAs('standard');
+  await first.citizen.consent('accept');
+  return { browser: first.citizen, first: await redeem(first) };
+}
+
+describe('SSO between SPs', () => {
+  it('takes the citizen from SP1 to SP2 without the mire or the IdP, with consent, and a different sub', async () => {
+    const { browser, first } = await firstLogin();
+    const second = await arrive(browser, 'sp-2');
+    expect(second.citizen.currentPage().url.origin).toBe(federation.issuer);
+    expect(isMire(second.citizen)).toBe(false);
+    expect(isConsent(second.citizen)).toBe(true);
+    await second.citizen.consent('accept');
+    const { idToken, userinfo } = await redeem(second);
+    expect(idToken.sub).not.toBe(first.idToken.sub);
+    expect(userinfo.given_name).toBe(first.userinfo.given_name);
+    expect(idToken.acr).toBe('eidas1');
+  });
+
+  it('keeps asking consent: refusing it at SP2 sends access_denied and leaves the session usable', async () => {
+    const { browser } = await firstLogin();
+    const second = await arrive(browser, 'sp-2');
+    await second.citizen.consent('refuse');
+    expect(second.citizen.spParams().get('error')).toBe('access_denied');
+    const third = await arrive(browser, 'sp-2');
+    expect(isConsent(third.citizen)).toBe(true);
+  });
+
+  it('breaks SSO when the IdP used is excluded for the new SP: back to the mire', async () => {
+    const { browser } = await firstLogin('idp-a');
+    const next = await arrive(browser, 'sp-b-only');
+    expect(isMire(next.citizen)).toBe(true);
+  });
+
+  it('breaks SSO for eidas2: a fresh IdP login is always needed', async () => {
+    const { browser } = await firstLogin();
+    const next = await arrive(browser, 'sp-2', { acr_values: 'eidas2' });
+    expect(isMire(next.citizen)).toBe(true);
+  });
+
+  it('breaks SSO when idp_hint names another IdP: straight to that IdP', async () => {
+    const { browser } = await firstLogin('idp-a');
+    const next = await arrive(browser, 'sp-2', { idp_hint: 'idp-b' });
+    expect(next.citizen.currentPage().url.origin).toBe(federation.idps.get('idp-b')?.issuer);
+  });
+
+  it('keeps SSO when idp_hint names the IdP already used', async () => {
+    const { browser } = await firstLogin('idp-a');
+    const next = await arrive(browser, 'sp-2', { idp_hint: 'idp-a' });
+    expect(isConsent(next.citizen)).toBe(true);
+  });
+
+  it('gives a second browser no SSO', async () => {
+    await firstLogin();
+    const stranger = await arrive(new Citizen({ redirectUri: 'never://' }), 'sp-2');
+    expect(isMire(stranger.citizen)).toBe(true);
+  });
+});
