@@ -5,13 +5,14 @@ import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import { type Acr, parseAcrValues, type ServiceProvider } from '../config/federation.ts';
 import { ERRORS, type ErrorCode, RelaisError } from '../errors.ts';
+import { grantTypesOf } from '../op/clients.ts';
 import {
   finishWithConsent,
   finishWithError,
   type InteractionView,
   readInteraction,
 } from '../op/interaction.ts';
-import { INTERACTION_TTL } from '../op/provider.ts';
+import { grantTtlFor, INTERACTION_TTL } from '../op/provider.ts';
 import { releasedClaims } from '../op/scopes.ts';
 import type { SessionLifetime } from '../op/session-lifetime.ts';
 import { deriveSub } from '../pivot/index.ts';
@@ -265,7 +266,8 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
     const current = await loadHubSession(vault, view.citizenSessionId, deps.session);
     const { citizenSessionId } = await saveHubSession(vault, citizen, current, deps.session);
     const login = { ...citizen, claims, sub, citizenSessionId };
-    return reply.redirect(await finishWithConsent(provider, vault, view, login), 303);
+    const grantTtl = grantTtlFor(grantTypesOf(sp));
+    return reply.redirect(await finishWithConsent(provider, vault, view, login, grantTtl), 303);
   });
 
   /** "Revenir à <SP>" from an error page: the SP receives the error the page showed. */
@@ -275,9 +277,9 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
     if (!csrfValid(deps.csrfKey, uid, body.csrf)) throw new RelaisError('R4004');
     const code = body.code && body.code in ERRORS ? (body.code as ErrorCode) : 'R4003';
     const error = new RelaisError(code);
-    const interaction = await provider.Interaction.find(uid);
-    if (interaction && !interaction.result)
-      return reply.redirect(await finishWithError(provider, uid, error), 303);
+    // Only the browser holding the interaction may end it; any other just goes back to the SP.
+    const holder = await readInteraction(provider, request.raw, reply.raw, uid).catch(() => undefined);
+    if (holder) return failToSp(reply, uid, error);
     const spReturn = await recallSpReturn(kv, uid);
     if (!spReturn || !registry.serviceProvider(spReturn.clientId)) throw new RelaisError('R4003');
     return reply.redirect(errorRedirect(spReturn, error, deps.issuer), 303);

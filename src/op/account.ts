@@ -35,10 +35,8 @@ export function findAccount(registry: Registry, vault: Vault): FindAccount {
 /** oidc-provider's pairwise hook: the SP's sub, as sealed with the grant at consent. */
 export function pairwiseSubject(vault: Vault) {
   return async (ctx: KoaContextWithOIDC): Promise<string> => {
-    const grantId =
-      ctx.oidc.entities.Grant?.jti ??
-      ctx.oidc.entities.AccessToken?.grantId ??
-      ctx.oidc.entities.AuthorizationCode?.grantId;
+    const { Grant, AccessToken, AuthorizationCode, RefreshToken } = ctx.oidc.entities;
+    const grantId = Grant?.jti ?? AccessToken?.grantId ?? AuthorizationCode?.grantId ?? RefreshToken?.grantId;
     const identity = grantId
       ? ((await vault.get(grantIdentityKey(grantId))) as GrantIdentity | undefined)
       : undefined;

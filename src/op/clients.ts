@@ -1,6 +1,13 @@
 // A registry SP as oidc-provider's client metadata: authorization code only, signed userinfo.
 import type { ServiceProvider } from '../config/federation.ts';
 
+/** Refresh tokens only for an SP explicitly authorised offline_access (its DataPass scope). */
+export function grantTypesOf(sp: ServiceProvider): string[] {
+  return sp.scope.split(' ').includes('offline_access')
+    ? ['authorization_code', 'refresh_token']
+    : ['authorization_code'];
+}
+
 export function toClientMetadata(sp: ServiceProvider | undefined): Record<string, unknown> | undefined {
   if (!sp) return undefined;
   return {
@@ -17,7 +24,7 @@ export function toClientMetadata(sp: ServiceProvider | undefined): Record<string
     sector_identifier_uri: `https://sector.relais.invalid/${encodeURIComponent(sp.sector_identifier ?? sp.client_id)}`,
     post_logout_redirect_uris: sp.post_logout_redirect_uris,
     response_types: ['code'],
-    grant_types: ['authorization_code'],
+    grant_types: grantTypesOf(sp),
     token_endpoint_auth_method: sp.token_endpoint_auth_method,
     id_token_signed_response_alg: sp.id_token_signed_response_alg,
     // FC v2: userinfo is always a signed JWT.

@@ -6,7 +6,6 @@ import { errors } from 'oidc-provider';
 import { RelaisError } from '../errors.ts';
 import type { Vault } from '../store/vault.ts';
 import { type GrantIdentity, grantIdentityKey } from './account.ts';
-import { GRANT_TTL } from './provider.ts';
 import { claimsParameterNames, SCOPE_CLAIMS, splitScope } from './scopes.ts';
 
 export interface InteractionView {
@@ -71,8 +70,14 @@ export async function finishWithConsent(
   vault: Vault,
   view: InteractionView,
   login: CitizenLogin,
+  grantTtl: number,
 ): Promise<string> {
-  const grant = new provider.Grant({ accountId: login.citizenSessionId, clientId: view.clientId });
+  // expiresIn: this grant's lifetime, known here (oidc-provider's ttl hook has no request context).
+  const grant = new provider.Grant({
+    accountId: login.citizenSessionId,
+    clientId: view.clientId,
+    expiresIn: grantTtl,
+  } as ConstructorParameters<typeof provider.Grant>[0]);
   grant.addOIDCScope(
     splitScope(view.params.scope)
       .filter((scope) => scope in SCOPE_CLAIMS)
@@ -83,7 +88,7 @@ export async function finishWithConsent(
   const grantId = await grant.save();
   // Only what the consent page listed is kept for the grant: nothing else can be released.
   const identity: GrantIdentity = { sub: login.sub, claims: login.claims };
-  await vault.put(grantIdentityKey(grantId), identity, GRANT_TTL);
+  await vault.put(grantIdentityKey(grantId), identity, grantTtl);
   const interaction = await provider.Interaction.find(view.uid);
   if (!interaction) throw new RelaisError('R4003', { detail: 'interaction not found' });
   interaction.result = {

@@ -48,6 +48,13 @@ export const CODE_TTL = 60;
 export const ACCESS_TOKEN_TTL = 60;
 /** The grant outlives the code and the access token taken from it, and not by much. */
 export const GRANT_TTL = CODE_TTL + ACCESS_TOKEN_TTL;
+/** For an SP authorised offline_access only: its refresh token, and so its grant, last a day. */
+export const OFFLINE_GRANT_TTL = 24 * 3600;
+
+/** How long a grant (and the identity sealed for it) lives for this client. */
+export function grantTtlFor(grantTypes: readonly string[]): number {
+  return grantTypes.includes('refresh_token') ? OFFLINE_GRANT_TTL : GRANT_TTL;
+}
 export const INTERACTION_TTL = 30 * 60;
 
 export function createProvider(options: ProviderOptions): Provider {
@@ -140,7 +147,8 @@ export function createProvider(options: ProviderOptions): Provider {
       AuthorizationCode: CODE_TTL,
       AccessToken: ACCESS_TOKEN_TTL,
       IdToken: 60,
-      Grant: GRANT_TTL,
+      Grant: (ctx) => grantTtlFor(ctx?.oidc?.client?.grantTypes ?? []),
+      RefreshToken: OFFLINE_GRANT_TTL,
       Interaction: INTERACTION_TTL,
       // Sliding while used, capped by the absolute lifetime counted from the session's start.
       Session: (_ctx, session) =>

@@ -16,6 +16,8 @@ export const SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = {
   profile: ['given_name', 'family_name', 'birthdate', 'gender', 'preferred_username'],
   birth: ['birthplace', 'birthcountry'],
   identite_pivot: PIVOT_CLAIMS,
+  // Refresh tokens, for an SP explicitly authorised (off by default): releases no claim.
+  offline_access: [],
 };
 
 /** Scopes FranceConnect v2 removed: asking for them is an error, not a silent drop. */

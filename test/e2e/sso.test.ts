@@ -19,6 +19,11 @@ beforeAll(async () => {
       { client_id: 'sp-1', client_secret: secret('sp-1') },
       { client_id: 'sp-2', client_secret: secret('sp-2') },
       { client_id: 'sp-b-only', client_secret: secret('sp-b-only'), identity_providers: ['idp-b'] },
+      {
+        client_id: 'sp-offline',
+        client_secret: secret('sp-offline'),
+        scope: 'openid identite_pivot offline_access',
+      },
     ],
   });
 });
@@ -112,5 +117,36 @@ describe('SSO between SPs', () => {
     await firstLogin();
     const stranger = await arrive(new Citizen({ redirectUri: 'never://' }), 'sp-2');
     expect(isMire(stranger.citizen)).toBe(true);
+  });
+});
+
+describe('refresh tokens', () => {
+  it('are never issued to an SP that is not authorised offline_access, even when it asks', async () => {
+    const browser = new Citizen({ redirectUri: 'never://' });
+    const arrival = await arrive(browser, 'sp-1', { scope: 'openid identite_pivot offline_access' });
+    const params = arrival.citizen.spParams();
+    expect(params.get('error')).toBe('invalid_scope');
+    expect(params.get('error_description')).toMatch(/offline_access.*\[R1005\]$/);
+  });
+
+  it('are issued to an SP explicitly authorised offline_access, and refresh', async () => {
+    const browser = new Citizen({ redirectUri: 'never://' });
+    const arrival = await arrive(browser, 'sp-offline', { scope: 'openid identite_pivot offline_access' });
+    await arrival.citizen.chooseIdp('idp-a');
+    await arrival.citizen.loginAs('standard');
+    await arrival.citizen.consent('accept');
+    const tokens = await client.authorizationCodeGrant(arrival.config, arrival.citizen.callback as URL, {
+      pkceCodeVerifier: arrival.request.codeVerifier,
+      expectedState: arrival.request.state,
+      expectedNonce: arrival.request.nonce,
+    });
+    expect(tokens.refresh_token).toBeTruthy();
+    const refreshed = await client.refreshTokenGrant(arrival.config, tokens.refresh_token as string);
+    const userinfo = await client.fetchUserInfo(
+      arrival.config,
+      refreshed.access_token,
+      tokens.claims()?.sub as string,
+    );
+    expect(userinfo.sub).toBe(tokens.claims()?.sub);
   });
 });
