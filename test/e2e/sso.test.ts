@@ -2,7 +2,7 @@
 // and the IdP when that IdP is allowed for it and reached the level it asks, but still asks the
 // citizen's consent, and gets its own sub.
 import * as client from 'openid-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Citizen } from '../support/citizen.ts';
 import { authorizeRequest, type Federation, spClient, startFederation } from '../support/federation.ts';
 
@@ -111,6 +111,26 @@ describe('SSO between SPs', () => {
     const { browser } = await firstLogin('idp-a');
     const next = await arrive(browser, 'sp-2', { idp_hint: 'idp-a' });
     expect(isConsent(next.citizen)).toBe(true);
+  });
+
+  it('ends with the absolute lifetime of the hub session, however active the citizen was', async () => {
+    const { browser } = await firstLogin();
+    const start = Date.now();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      // Back every 25 minutes (within the 30-minute idle timeout): SSO holds until 8 hours.
+      for (let elapsed = 25; elapsed < 8 * 60; elapsed += 25) {
+        vi.setSystemTime(start + elapsed * 60_000);
+        const visit = await arrive(browser, 'sp-2');
+        expect(isConsent(visit.citizen), `after ${elapsed} min`).toBe(true);
+        await visit.citizen.consent('accept');
+      }
+      vi.setSystemTime(start + (8 * 60 + 5) * 60_000);
+      const late = await arrive(browser, 'sp-2');
+      expect(isMire(late.citizen)).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('gives a second browser no SSO', async () => {
