@@ -1,48 +1,35 @@
 // The consent page of a private SP (explicit agreement), refusing, and the hub's own error page
 // for a request it cannot send back to any SP.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Federation, startFederation } from '../support/federation.ts';
+import { describe, expect, it } from 'vitest';
+import type { Federation } from '../support/federation.ts';
 import type { DomInput, DomWindow } from './dom.ts';
-import { atSp, authorizeUrl, startSpPages } from './servers.ts';
+import { atSp, authorizeUrl, startFederationWithSpPages } from './servers.ts';
 import {
   clickThrough,
-  closeBrowser,
-  expectHubHygiene,
-  launchBrowser,
   messages,
   newPage,
   type Page,
   runAxe,
   screenshot,
+  useBrowser,
   visibleText,
 } from './support.ts';
 
 let federation: Federation;
-let spPages: { close(): Promise<void> };
 
-beforeAll(async () => {
-  const started = await Promise.all([
-    startFederation({
-      idps: [{ uid: 'idp-a', host: '127.0.0.2' }],
-      sps: [
-        { client_id: 'sp-public', client_secret: 'sp-public-secret-0123456789-0123456789-abc' },
-        {
-          client_id: 'sp-private',
-          client_secret: 'sp-private-secret-0123456789-0123456789-ab',
-          type: 'private',
-        },
-      ],
-    }),
-    launchBrowser(),
-  ]);
-  federation = started[0];
-  spPages = await startSpPages(federation);
-});
-afterEach(expectHubHygiene);
-afterAll(async () => {
-  await closeBrowser();
-  await spPages?.close();
-  await federation?.close();
+useBrowser(async () => {
+  federation = await startFederationWithSpPages({
+    idps: [{ uid: 'idp-a', host: '127.0.0.2' }],
+    sps: [
+      { client_id: 'sp-public', client_secret: 'sp-public-secret-0123456789-0123456789-abc' },
+      {
+        client_id: 'sp-private',
+        client_secret: 'sp-private-secret-0123456789-0123456789-ab',
+        type: 'private',
+      },
+    ],
+  });
+  return federation;
 });
 
 /** Mire → idp-a → the consent page of `clientId`. */

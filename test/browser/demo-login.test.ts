@@ -1,31 +1,25 @@
 // A citizen in a real browser on the demo (hub, mock IdP and demo SP on localhost, as `npm start`
 // runs them): the whole login in French and in English, without JavaScript, the logout, and what
 // a back or a refresh on a one-shot step shows.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type DemoSetup, startDemoSetup } from './servers.ts';
+import { describe, expect, it } from 'vitest';
+import { type DemoSetup, startDemoSetup } from '../support/demo.ts';
 import {
   clickThrough,
-  closeBrowser,
-  expectHubHygiene,
-  launchBrowser,
   messages,
   newPage,
   type Page,
   runAxe,
   screenshot,
+  useBrowser,
   visibleText,
 } from './support.ts';
 
 let demo: DemoSetup;
 const SP_NAME = 'Service de démonstration';
 
-beforeAll(async () => {
-  [demo] = await Promise.all([startDemoSetup(), launchBrowser()]);
-});
-afterEach(expectHubHygiene);
-afterAll(async () => {
-  await closeBrowser();
-  await demo?.close();
+useBrowser(async () => {
+  demo = await startDemoSetup();
+  return demo;
 });
 
 const onHub = (path: string) => (url: URL) => url.origin === demo.issuer && url.pathname.startsWith(path);

@@ -1,27 +1,24 @@
 // The mire in a real browser, on a federation built for it: greyed identity providers, keyboard
 // order and visible focus, 320 px, ui_locales, an IdP failure and the retry, cancelling.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Federation, startFederation } from '../support/federation.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Federation } from '../support/federation.ts';
 import type { DomWindow } from './dom.ts';
-import { atSp, authorizeUrl, startSpPages } from './servers.ts';
+import { atSp, authorizeUrl, startFederationWithSpPages } from './servers.ts';
 import {
   clickThrough,
-  closeBrowser,
-  expectHubHygiene,
   focused,
   focusVisible,
-  launchBrowser,
   messages,
   newPage,
   type Page,
   runAxe,
   screenshot,
   tabStops,
+  useBrowser,
   visibleText,
 } from './support.ts';
 
 let federation: Federation;
-let spPages: { close(): Promise<void> };
 
 // On a request for eidas2 from sp-public: two usable IdPs and one greyed for each reason.
 const GREYED = [
@@ -32,38 +29,29 @@ const GREYED = [
 const USABLE = ['idp-a', 'idp-b'];
 const idpName = (uid: string) => `Compte ${uid}`;
 
-beforeAll(async () => {
-  const started = await Promise.all([
-    startFederation({
-      idps: [
-        { uid: 'idp-a', host: '127.0.0.2', entry: { order: 1 } },
-        { uid: 'idp-b', host: '127.0.0.3', entry: { order: 2 } },
-        { uid: 'idp-off', host: '127.0.0.4', entry: { order: 3, active: false } },
-        { uid: 'idp-low', host: '127.0.0.5', acrValues: ['eidas1'], entry: { order: 4 } },
-        { uid: 'idp-excluded', host: '127.0.0.6', entry: { order: 5 } },
-        { uid: 'idp-hidden', host: '127.0.0.7', entry: { order: 6, display: false } },
-      ],
-      sps: [
-        {
-          client_id: 'sp-public',
-          client_secret: 'sp-public-secret-0123456789-0123456789-abc',
-          identity_providers: ['idp-a', 'idp-b', 'idp-off', 'idp-low', 'idp-hidden'],
-        },
-      ],
-    }),
-    launchBrowser(),
-  ]);
-  federation = started[0];
-  spPages = await startSpPages(federation);
+useBrowser(async () => {
+  federation = await startFederationWithSpPages({
+    idps: [
+      { uid: 'idp-a', host: '127.0.0.2', entry: { order: 1 } },
+      { uid: 'idp-b', host: '127.0.0.3', entry: { order: 2 } },
+      { uid: 'idp-off', host: '127.0.0.4', entry: { order: 3, active: false } },
+      { uid: 'idp-low', host: '127.0.0.5', acrValues: ['eidas1'], entry: { order: 4 } },
+      { uid: 'idp-excluded', host: '127.0.0.6', entry: { order: 5 } },
+      { uid: 'idp-hidden', host: '127.0.0.7', entry: { order: 6, display: false } },
+    ],
+    sps: [
+      {
+        client_id: 'sp-public',
+        client_secret: 'sp-public-secret-0123456789-0123456789-abc',
+        identity_providers: ['idp-a', 'idp-b', 'idp-off', 'idp-low', 'idp-hidden'],
+      },
+    ],
+  });
+  return federation;
 });
-afterEach(async () => {
+// Every test starts with well-behaved IdPs (this runs before useBrowser's after-hooks: last in, first out).
+afterEach(() => {
   for (const idp of federation.idps.values()) idp.setMisbehaviour({});
-  await expectHubHygiene();
-});
-afterAll(async () => {
-  await closeBrowser();
-  await spPages?.close();
-  await federation?.close();
 });
 
 async function openMire(page: Page, params: Record<string, string> = {}) {

@@ -1,48 +1,10 @@
-// The servers a browser test talks to: the demo (hub + mock IdP + demo SP on localhost, what
-// `npm start` runs) and, for the cases the demo cannot show, a page server for the redirect URIs
-// of startFederation's test SPs (nothing else listens on 127.0.0.20).
+// The servers a browser test talks to besides the demo (test/support/demo.ts): for the cases the
+// demo cannot show, a federation with a page server for the redirect URIs of its test SPs
+// (nothing else listens on 127.0.0.20).
 import { createServer, type Server } from 'node:http';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { loadConfig } from '../../src/config/index.ts';
-import { startDemo } from '../../src/demo.ts';
-import { createHub } from '../../src/hub.ts';
-import { authorizeRequest, type Federation, freePort, spClient } from '../support/federation.ts';
-
-export interface DemoSetup {
-  issuer: string;
-  demoSpUrl: string;
-  mockIdpUrl: string;
-  close(): Promise<void>;
-}
-
-export async function startDemoSetup(): Promise<DemoSetup> {
-  const port = await freePort('127.0.0.1');
-  const ports = { mockIdpPort: await freePort('127.0.0.1'), demoSpPort: await freePort('127.0.0.1') };
-  // The embedded default, whatever the environment says: this is what `npm start` runs.
-  const config = loadConfig({
-    PORT: String(port),
-    MOCK_IDP_PORT: String(ports.mockIdpPort),
-    DEMO_SP_PORT: String(ports.demoSpPort),
-  });
-  const hub = await createHub({ config, pgliteDir: null });
-  const demo = await hub.app
-    .listen({ port, host: config.host })
-    .then(() => startDemo(config.issuer, ports))
-    .catch(async (error: unknown) => {
-      await hub.close();
-      throw error;
-    });
-  return {
-    issuer: config.issuer,
-    demoSpUrl: demo.demoSpUrl,
-    mockIdpUrl: demo.mockIdpUrl,
-    async close() {
-      await demo.close();
-      await hub.close();
-    },
-  };
-}
+import { authorizeRequest, type Federation, spClient, startFederation } from '../support/federation.ts';
 
 export const SP_CALLBACK_TITLE = 'Test SP callback';
 
@@ -51,7 +13,7 @@ export const SP_CALLBACK_TITLE = 'Test SP callback';
  * small page, so the browser rests on the SP's redirect_uri and its URL keeps the code or error.
  * (page.route cannot stand in for it: a route sees only the first URL of a redirect chain.)
  */
-export async function startSpPages(federation: Federation): Promise<{ close(): Promise<void> }> {
+async function startSpPages(federation: Federation): Promise<{ close(): Promise<void> }> {
   const origins = new Set(
     [...federation.sps.values()]
       .flatMap((sp) => [...sp.redirect_uris, ...sp.post_logout_redirect_uris])
@@ -75,6 +37,24 @@ export async function startSpPages(federation: Federation): Promise<{ close(): P
   return {
     async close() {
       await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    },
+  };
+}
+
+/** startFederation, with the SP pages beside it; close() stops both. */
+export async function startFederationWithSpPages(
+  spec: Parameters<typeof startFederation>[0],
+): Promise<Federation> {
+  const federation = await startFederation(spec);
+  const spPages = await startSpPages(federation).catch(async (error: unknown) => {
+    await federation.close();
+    throw error;
+  });
+  return {
+    ...federation,
+    async close() {
+      await spPages.close();
+      await federation.close();
     },
   };
 }

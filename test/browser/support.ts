@@ -11,7 +11,7 @@ import {
   type Page,
   type Response,
 } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { type Locale, loadCatalogues, type Translate } from '../../src/http/i18n.ts';
 import type { DomWindow } from './dom.ts';
 
@@ -47,6 +47,26 @@ export async function closeBrowser(): Promise<void> {
   browser = undefined;
   watched.length = 0;
   await running?.close();
+}
+
+/**
+ * The hooks every browser test file needs: its servers start beside the browser, each test ends
+ * with `expectHubHygiene`, and after the last one the browser, then the servers, are closed.
+ */
+export function useBrowser(start: () => Promise<{ close(): Promise<void> }>): void {
+  let servers: { close(): Promise<void> } | undefined;
+  beforeAll(async () => {
+    // Kept as soon as they are up, so that afterAll closes them even if the browser fails to launch.
+    const starting = start().then((started) => {
+      servers = started;
+    });
+    await Promise.all([starting, launchBrowser()]);
+  });
+  afterEach(expectHubHygiene);
+  afterAll(async () => {
+    await closeBrowser();
+    await servers?.close();
+  });
 }
 
 export interface PageOptions {

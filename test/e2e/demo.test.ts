@@ -1,33 +1,16 @@
 // The demo a newcomer gets with `npm start`: hub, mock IdP and demo SP all on localhost, so their
 // cookies share one host (browsers ignore ports) and must not collide.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/index.ts';
-import { type Demo, startDemo } from '../../src/demo.ts';
-import { createHub, type Hub } from '../../src/hub.ts';
 import { Citizen } from '../support/citizen.ts';
-import { freePort } from '../support/federation.ts';
+import { type DemoSetup, startDemoSetup } from '../support/demo.ts';
 
-let hub: Hub;
-let demo: Demo;
+let demo: DemoSetup;
 
 beforeAll(async () => {
-  const port = await freePort('127.0.0.1');
-  const ports = { mockIdpPort: await freePort('127.0.0.1'), demoSpPort: await freePort('127.0.0.1') };
-  // The embedded default, whatever the environment says: this is what `npm start` runs.
-  const config = loadConfig({
-    PORT: String(port),
-    MOCK_IDP_PORT: String(ports.mockIdpPort),
-    DEMO_SP_PORT: String(ports.demoSpPort),
-  });
-  hub = await createHub({ config, pgliteDir: null });
-  await hub.app.listen({ port, host: config.host });
-  demo = await startDemo(config.issuer, ports);
+  demo = await startDemoSetup();
 });
 
-afterAll(async () => {
-  await demo?.close();
-  await hub?.close();
-});
+afterAll(() => demo?.close());
 
 it('logs a citizen in to the demo SP through the hub and the mock IdP, all on localhost', async () => {
   const citizen = new Citizen({ redirectUri: 'never://' });

@@ -13,6 +13,7 @@ import {
   spClient,
   startFederation,
 } from '../support/federation.ts';
+import { completeLogin, redeemCode } from '../support/sp-login.ts';
 
 /** A server that accepts connections and never answers: an IdP that hangs. */
 async function startSilentServer(host: string): Promise<{ url: string; close(): Promise<void> }> {
@@ -101,22 +102,15 @@ async function toConsent(
   return started;
 }
 
+/** A whole login at `idpUid` from a fresh request, up to the SP's tokens. */
 async function loginAndRedeem(
   idpUid: string,
   spId = 'sp-main',
   params: Record<string, string | undefined> = {},
 ) {
-  const { config, request, citizen } = await toConsent(idpUid, spId, params);
-  await citizen.consent('accept');
-  const tokens = await client.authorizationCodeGrant(config, citizen.callback as URL, {
-    pkceCodeVerifier: request.codeVerifier,
-    expectedState: request.state,
-    expectedNonce: request.nonce,
-    idTokenExpected: true,
-  });
-  const idToken = tokens.claims();
-  if (!idToken) throw new Error('no id_token');
-  return { config, request, citizen, tokens, idToken };
+  const started = await start(spId, params);
+  const { tokens, idToken } = await completeLogin(federation, started, { idp: idpUid });
+  return { ...started, tokens, idToken };
 }
 
 function expectError(citizen: Citizen, request: { state: string }, error: string, code: string) {
@@ -223,14 +217,7 @@ describe('after an IdP failure', () => {
     await citizen.loginAs('standard');
     expect(citizen.currentPage().html).toContain('role="alert"');
     idp('idp-main').setMisbehaviour({});
-    await citizen.chooseIdp('idp-main');
-    await citizen.loginAs('standard');
-    await citizen.consent('accept');
-    const tokens = await client.authorizationCodeGrant(config, citizen.callback as URL, {
-      pkceCodeVerifier: request.codeVerifier,
-      expectedState: request.state,
-      expectedNonce: request.nonce,
-    });
+    const { tokens } = await completeLogin(federation, { citizen, config, request }, { idp: 'idp-main' });
     expect(tokens.claims()?.acr).toBe('eidas1');
   });
 
@@ -358,12 +345,7 @@ describe('tokens at the SP', () => {
     const bearer = { headers: { authorization: `Bearer ${tokens.access_token}` } };
     expect((await fetch(userinfo, bearer)).status).toBe(200);
     // With the right verifier: the replay must fail as a replay, not on PKCE.
-    await expect(
-      client.authorizationCodeGrant(config, citizen.callback as URL, {
-        pkceCodeVerifier: request.codeVerifier,
-        expectedState: request.state,
-      }),
-    ).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(redeemCode({ config, citizen, request })).rejects.toMatchObject({ error: 'invalid_grant' });
     expect((await fetch(userinfo, bearer)).status).toBe(401);
   });
 

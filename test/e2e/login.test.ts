@@ -3,8 +3,10 @@ import { decodeProtectedHeader } from 'jose';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MOCK_IDENTITIES } from '../../src/mock-idp/index.ts';
+import { confirmLogout } from '../support/browser.ts';
 import { Citizen } from '../support/citizen.ts';
 import { authorizeRequest, type Federation, spClient, startFederation } from '../support/federation.ts';
+import { completeLogin, redeemCode } from '../support/sp-login.ts';
 
 let federation: Federation;
 
@@ -42,22 +44,11 @@ async function login(spId: string, idpUid: string, identity = 'standard') {
   const citizen = new Citizen(request);
   await citizen.go(request.url);
   expect(citizen.currentPage().html).toContain(`Service ${spId}`);
-  await citizen.chooseIdp(idpUid);
-  expect(citizen.currentPage().url.origin).toBe(federation.idps.get(idpUid)?.issuer);
-  await citizen.loginAs(identity);
-  expect(citizen.currentPage().html).toContain('Transmission de vos données');
-  await citizen.consent('accept');
-  const params = citizen.spParams();
-  expect(params.get('iss')).toBe(federation.issuer);
-  expect(params.get('state')).toBe(request.state);
-  const tokens = await client.authorizationCodeGrant(config, citizen.callback as URL, {
-    pkceCodeVerifier: request.codeVerifier,
-    expectedState: request.state,
-    expectedNonce: request.nonce,
-    idTokenExpected: true,
-  });
-  const idToken = tokens.claims();
-  if (!idToken) throw new Error('no id_token');
+  const { tokens, idToken } = await completeLogin(
+    federation,
+    { config, request, citizen },
+    { idp: idpUid, identity },
+  );
   const userinfo = await client.fetchUserInfo(config, tokens.access_token, idToken.sub);
   return { config, tokens, idToken, userinfo, citizen, request };
 }
@@ -114,12 +105,7 @@ describe('a brokered login', () => {
 
   it('refuses a second redemption of the same code, even with the right verifier', async () => {
     const { config, citizen, request } = await login('sp-es', 'idp-es');
-    await expect(
-      client.authorizationCodeGrant(config, citizen.callback as URL, {
-        pkceCodeVerifier: request.codeVerifier,
-        expectedState: request.state,
-      }),
-    ).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(redeemCode({ config, citizen, request })).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 });
 
@@ -132,18 +118,10 @@ describe('logout', () => {
       post_logout_redirect_uri: postLogout,
       state: 'logout-state',
     });
-    const landing = await citizen.browser.navigate(endSession, (url) => url.href.startsWith(postLogout));
-    const html = (await landing.response?.text()) ?? '';
-    expect(html).toContain('Déconnexion');
-    const xsrf = html.match(/name="xsrf" value="([^"]+)"/)?.[1] as string;
-    const action = html.match(/<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"/)?.[1] as string;
-    expect(xsrf).toBeTruthy();
-    const done = await citizen.browser.submit(
-      new URL(action, federation.issuer),
-      { xsrf, logout: 'yes' },
-      (url) => url.href.startsWith(postLogout),
-    );
-    expect(done.url.href.startsWith(postLogout)).toBe(true);
-    expect(done.url.searchParams.get('state')).toBe('logout-state');
+    const logout = await confirmLogout(citizen.browser, endSession, (url) => url.href.startsWith(postLogout));
+    expect(logout.confirmation).toContain('Déconnexion');
+    expect(logout.xsrf).toBeTruthy();
+    expect(logout.landing.url.href.startsWith(postLogout)).toBe(true);
+    expect(logout.landing.url.searchParams.get('state')).toBe('logout-state');
   });
 });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalogues } from '../../src/http/i18n.ts';
 import { Citizen, expectHubErrorPage, expectSpError } from '../support/citizen.ts';
 import { authorizeRequest, type Federation, spClient, startFederation } from '../support/federation.ts';
+import { completeLogin, type RedeemOptions, redeemCode, type SpLogin } from '../support/sp-login.ts';
 
 let federation: Federation;
 let pkjwtKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
@@ -89,22 +90,11 @@ function mireIdps(citizen: Citizen): string[] {
 async function finishLogin(
   citizen: Citizen,
   config: client.Configuration,
-  request: { state: string; nonce: string },
-  checks: { pkceCodeVerifier?: string } = {},
+  request: SpLogin['request'],
+  options: RedeemOptions = {},
 ) {
-  if (citizen.currentPage().url.origin === federation.issuer) await citizen.chooseIdp('idp-a');
-  await citizen.loginAs('standard');
-  expect(citizen.currentPage().html).toContain('Transmission de vos données');
-  await citizen.consent('accept');
-  const params = citizen.spParams();
-  expect(params.get('state')).toBe(request.state);
-  expect(params.get('iss')).toBe(federation.issuer);
-  const tokens = await client.authorizationCodeGrant(config, citizen.callback as URL, {
-    ...checks,
-    expectedState: request.state,
-    expectedNonce: request.nonce,
-    idTokenExpected: true,
-  });
+  const login = { citizen, config, request };
+  const { tokens } = await completeLogin(federation, login, { idp: 'idp-a', ...options });
   expect(tokens.claims()?.sub).toMatch(/^[0-9a-f]{64}$/);
   return tokens;
 }
@@ -206,7 +196,7 @@ describe('PKCE', () => {
       code_challenge: undefined,
       code_challenge_method: undefined,
     });
-    await finishLogin(citizen, config, request);
+    await finishLogin(citizen, config, request, { pkce: false });
   });
 });
 
@@ -276,7 +266,7 @@ describe('POST /authorize', () => {
       body: request.url.searchParams.toString(),
     });
     expectMire(citizen);
-    await finishLogin(citizen, config, request, { pkceCodeVerifier: request.codeVerifier });
+    await finishLogin(citizen, config, request);
   });
 });
 
@@ -285,7 +275,7 @@ describe('idp_hint', () => {
     const { citizen, config, request } = await attempt('sp-all', { idp_hint: 'idp-a' });
     expect(citizen.currentPage().url.origin).toBe(federation.idps.get('idp-a')?.issuer);
     expect(citizen.currentPage().html).toContain('name="identity"');
-    await finishLogin(citizen, config, request, { pkceCodeVerifier: request.codeVerifier });
+    await finishLogin(citizen, config, request);
   });
 
   it('refuses an unknown IdP (R1012)', () =>
@@ -382,7 +372,7 @@ describe('private_key_jwt', () => {
     const config = await spClient(federation, 'sp-pkjwt', client.PrivateKeyJwt(pkjwtKey));
     const request = await authorizeRequest(federation, config);
     const citizen = await new Citizen(request).go(request.url);
-    const tokens = await finishLogin(citizen, config, request, { pkceCodeVerifier: request.codeVerifier });
+    const tokens = await finishLogin(citizen, config, request);
     const userinfo = await client.fetchUserInfo(config, tokens.access_token, tokens.claims()?.sub ?? '');
     expect(userinfo.email).toBe('camille.martin@courriel.example');
   });
@@ -395,12 +385,7 @@ describe('private_key_jwt', () => {
     await citizen.chooseIdp('idp-a');
     await citizen.loginAs('standard');
     await citizen.consent('accept');
-    await expect(
-      client.authorizationCodeGrant(config, citizen.callback as URL, {
-        pkceCodeVerifier: request.codeVerifier,
-        expectedState: request.state,
-      }),
-    ).rejects.toMatchObject({ error: 'invalid_client' });
+    await expect(redeemCode({ config, citizen, request })).rejects.toMatchObject({ error: 'invalid_client' });
   });
 });
 

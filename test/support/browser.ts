@@ -97,6 +97,8 @@ export interface Landing {
   url: URL;
   /** The response at `url`, or undefined when `stopAt` matched (it was not fetched). */
   response?: Response;
+  /** Every URL of the chain, from the first one to `url`. */
+  visited: URL[];
 }
 
 export class Browser {
@@ -120,13 +122,17 @@ export class Browser {
   async navigate(url: URL | string, stopAt: (url: URL) => boolean, init: RequestInit = {}): Promise<Landing> {
     let target = new URL(url);
     let request = init;
+    const visited = [target];
     for (let hop = 0; hop < 20; hop += 1) {
-      if (stopAt(target)) return { url: target };
+      if (stopAt(target)) return { url: target, visited };
       const response = await this.request(target, request);
       const location = response.headers.get('location');
-      if (response.status < 300 || response.status >= 400 || !location) return { url: target, response };
+      if (response.status < 300 || response.status >= 400 || !location) {
+        return { url: target, response, visited };
+      }
       await response.body?.cancel();
       target = new URL(location, target);
+      visited.push(target);
       if (response.status !== 307 && response.status !== 308) request = {};
     }
     throw new Error('too many redirects');
@@ -154,4 +160,37 @@ export function formAction(html: string, pageUrl: URL, containing = ''): URL {
     if (inner.includes(containing)) return new URL(action.replaceAll('&amp;', '&'), pageUrl);
   }
   throw new Error('no matching form on the page');
+}
+
+const XSRF = /name="xsrf" value="([^"]+)"/;
+
+/**
+ * oidc-provider's RP-initiated logout: opens the confirmation page at `endSession`, answers "yes"
+ * with the page's xsrf token and follows the redirects; `stopAt` as for `navigate`. The logout
+ * pages met on the way (the IdP's, which a real browser submits by script) are answered the same
+ * way; `landing.visited` holds the whole chain.
+ */
+export async function confirmLogout(
+  browser: Browser,
+  endSession: URL | string,
+  stopAt: (url: URL) => boolean,
+): Promise<{ confirmation: string; xsrf: string; landing: Landing }> {
+  const page = await browser.navigate(endSession, stopAt);
+  const confirmation = (await page.response?.text()) ?? '';
+  const xsrf = XSRF.exec(confirmation)?.[1] ?? '';
+  const action = formAction(confirmation, page.url, 'name="xsrf"');
+  let landing = await browser.submit(action, { xsrf, logout: 'yes' }, stopAt);
+  const visited = [...page.visited, ...landing.visited];
+  for (let hop = 0; hop < 3 && landing.response; hop += 1) {
+    const html = await landing.response.clone().text();
+    const next = XSRF.exec(html)?.[1];
+    if (!next) break;
+    landing = await browser.submit(
+      formAction(html, landing.url, 'name="xsrf"'),
+      { xsrf: next, logout: 'yes' },
+      stopAt,
+    );
+    visited.push(...landing.visited);
+  }
+  return { confirmation, xsrf, landing: { ...landing, visited } };
 }

@@ -1,7 +1,7 @@
 // The demo SP against a real OpenID Provider (oidc-provider), driven over HTTP like a browser.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoSp, type DemoSp, type DemoSpOptions } from '../../../src/demo-sp/index.ts';
-import { Browser } from './browser.ts';
+import { Browser, confirmLogout } from '../../support/browser.ts';
 import { FICTITIOUS_PERSON, freePort, startTestOp, type TestOp } from './test-op.ts';
 
 const OP_HOST = '127.0.0.4';
@@ -46,9 +46,11 @@ afterAll(async () => {
   await op?.close();
 });
 
+/** The SP's /login followed to the end: nothing to stop at, the SP serves its own callback. */
 async function logIn(browser: Browser, demoSp: DemoSp = sp) {
-  const visit = await browser.navigate(`${demoSp.url}/login`);
-  return { ...visit, html: await visit.response.text() };
+  const { url, response, visited } = await browser.navigate(`${demoSp.url}/login`, () => false);
+  if (!response) throw new Error(`no page at ${url.href}`);
+  return { url, response, visited, html: await response.text() };
 }
 
 describe('demo SP', () => {
@@ -79,8 +81,8 @@ describe('demo SP', () => {
   it('logs the citizen in through the OP and shows the verified claims and authentication', async () => {
     const { response, url, visited, html } = await logIn(new Browser());
     expect(response.status).toBe(200);
-    expect(url).toBe(`${sp.url}/`);
-    expect(visited.some((u) => u.startsWith(`${sp.url}/callback?`))).toBe(true);
+    expect(url.href).toBe(`${sp.url}/`);
+    expect(visited.some((u) => u.href.startsWith(`${sp.url}/callback?`))).toBe(true);
     expect(html).toContain(FICTITIOUS_PERSON.given_name);
     expect(html).toContain(FICTITIOUS_PERSON.birthcountry);
     expect(html).toContain(op.issuer);
@@ -93,7 +95,7 @@ describe('demo SP', () => {
   it('refuses a replayed callback: the login in progress is used once', async () => {
     const browser = new Browser();
     const { visited } = await logIn(browser);
-    const callback = visited.find((u) => u.startsWith(`${sp.url}/callback?`)) ?? '';
+    const callback = visited.find((u) => u.href.startsWith(`${sp.url}/callback?`)) ?? '';
     const replay = await browser.request(callback);
     expect(replay.status).toBe(400);
     expect(await replay.text()).toContain('login_not_found');
@@ -102,7 +104,7 @@ describe('demo SP', () => {
   it('shows an error the OP redirected (access_denied) with its code and a way to try again', async () => {
     op.failNextLogin('access_denied', 'L’usager a annulé la connexion');
     const { response, url, html } = await logIn(new Browser());
-    expect(url.startsWith(`${sp.url}/callback?`)).toBe(true);
+    expect(url.href.startsWith(`${sp.url}/callback?`)).toBe(true);
     expect(response.status).toBe(400);
     expect(html).toContain('access_denied');
     expect(html).toContain('L’usager a annulé la connexion');
@@ -179,15 +181,9 @@ describe('demo SP', () => {
     expect(homeMeanwhile).not.toContain(FICTITIOUS_PERSON.given_name);
 
     // The OP asks for confirmation, then sends the citizen back with the state.
-    const confirmation = await (await browser.request(endSession.href)).text();
-    const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirmation)?.[1] ?? '';
-    const back = await browser.navigate(`${op.issuer}/session/end/confirm`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ xsrf, logout: 'yes' }).toString(),
-    });
-    expect(back.url).toBe(`${sp.url}/?state=${endSession.searchParams.get('state')}`);
-    const home = await back.response.text();
+    const { landing: back } = await confirmLogout(browser, endSession, () => false);
+    expect(back.url.href).toBe(`${sp.url}/?state=${endSession.searchParams.get('state')}`);
+    const home = (await back.response?.text()) ?? '';
     expect(home).toContain('Vous êtes déconnecté(e)');
     expect(home).toContain('Se connecter avec Relais');
   });

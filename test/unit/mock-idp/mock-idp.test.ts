@@ -7,7 +7,7 @@ import {
   type MockIdp,
   type MockIdpOptions,
 } from '../../../src/mock-idp/index.ts';
-import { Browser, formAction } from '../../support/browser.ts';
+import { Browser, confirmLogout, formAction } from '../../support/browser.ts';
 import {
   authorize,
   discover,
@@ -161,11 +161,7 @@ describe('mock IdP with the defaults (ES256 id_token, JSON userinfo)', () => {
       post_logout_redirect_uri: POST_LOGOUT_URI,
       state: 'bye',
     });
-    const { browser } = authorization;
-    const page = await browser.navigate(endSession, () => false);
-    const html = (await page.response?.text()) ?? '';
-    const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
-    const done = await browser.submit(formAction(html, page.url), { xsrf, logout: 'yes' }, (url) =>
+    const { landing: done } = await confirmLogout(authorization.browser, endSession, (url) =>
       url.href.startsWith(POST_LOGOUT_URI),
     );
     expect(done.url.searchParams.get('state')).toBe('bye');

@@ -1,25 +1,11 @@
 // The FranceConnect v2 authorization rules, one by one, on plain parameters.
 import { describe, expect, it } from 'vitest';
-import { identityProviderSchema, serviceProviderSchema } from '../../../src/config/federation.ts';
+import type { Acr } from '../../../src/config/federation.ts';
 import { checkAuthorizationRequest, type RuleContext } from '../../../src/op/rules/index.ts';
+import { identityProvider, serviceProvider } from '../../support/fixtures.ts';
 
-const sp = serviceProviderSchema.parse({
-  client_id: 'sp',
-  client_secret: 'a-secret-of-at-least-thirty-two-characters',
-  client_name: 'SP',
-  redirect_uris: ['https://sp.example/callback'],
-  scope: 'openid identite_pivot email',
-  acr_values: ['eidas1', 'eidas2'],
-});
-const idp = (uid: string, acr_values: string[]) =>
-  identityProviderSchema.parse({
-    uid,
-    name: uid,
-    issuer: `https://${uid}.example`,
-    client_id: 'c',
-    client_secret: 's',
-    acr_values,
-  });
+const sp = serviceProvider({ scope: 'openid identite_pivot email', acr_values: ['eidas1', 'eidas2'] });
+const idp = (uid: string, acr_values: Acr[]) => identityProvider(uid, { acr_values });
 const context: RuleContext = {
   sp,
   identityProviders: [idp('low', ['eidas1']), idp('high', ['eidas1', 'eidas2'])],

@@ -1,24 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { identityProviderSchema, serviceProviderSchema } from '../../../src/config/federation.ts';
 import { createRegistry, type RegistrySource } from '../../../src/store/registry-cache.ts';
+import { identityProvider, serviceProvider } from '../../support/fixtures.ts';
 
-const sp = serviceProviderSchema.parse({
-  client_id: 'sp',
-  client_secret: 'a-secret-of-at-least-thirty-two-characters',
-  client_name: 'SP',
-  redirect_uris: ['https://sp.example/callback'],
-  scope: 'openid',
-});
-const idp = (uid: string, order: number, active = true) =>
-  identityProviderSchema.parse({
-    uid,
-    name: uid,
-    issuer: `https://${uid}.example`,
-    client_id: 'c',
-    client_secret: 's',
-    order,
-    active,
-  });
+const sp = serviceProvider();
+const idp = (uid: string, order: number, active = true) => identityProvider(uid, { order, active });
 
 function source(state: { idps: ReturnType<typeof idp>[]; fingerprint: string }) {
   let lists = 0;

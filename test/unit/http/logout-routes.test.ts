@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { RelaisError } from '../../../src/errors.ts';
+import type { CitizenIdentity } from '../../../src/http/citizen.ts';
+import { loadHubSession, saveHubSession } from '../../../src/http/hub-session.ts';
+import { continueLogoutAtIdp, type LogoutDependencies } from '../../../src/http/logout-routes.ts';
+import type { IdpClients } from '../../../src/rp/identity-providers.ts';
+import { createMemoryKv } from '../../../src/store/kv.ts';
+import { createVault } from '../../../src/store/vault.ts';
+
+const lifetime = { idleSeconds: 1800, maxSeconds: 3600 };
+const citizen: CitizenIdentity = {
+  idpUid: 'idp-down',
+  acr: 'eidas1',
+  amr: ['pwd'],
+  authTime: Math.floor(Date.now() / 1000),
+  identityKey: 'v1:fictitious',
+  claims: { given_name: 'Camille' },
+  idpIdToken: 'header.payload.signature',
+};
+const silent = { info() {}, warn() {}, error() {} } as unknown as FastifyBaseLogger;
+
+function setup(idpClients: IdpClients) {
+  const vault = createVault(createMemoryKv(), randomBytes(32));
+  const deps: LogoutDependencies = {
+    issuer: 'http://127.0.0.1:3000',
+    vault,
+    idpClients,
+    session: lifetime,
+    log: silent,
+    context: () => {
+      throw new Error('no page here');
+    },
+  };
+  return { vault, afterSessionEnd: continueLogoutAtIdp(deps) };
+}
+
+describe('continueLogoutAtIdp', () => {
+  it("ends the hub session and keeps oidc-provider's redirect when the IdP's client cannot be built", async () => {
+    const down: IdpClients = {
+      get: () => Promise.reject(new RelaisError('R2002', { detail: 'discovery failed' })),
+    };
+    const { vault, afterSessionEnd } = setup(down);
+    const { citizenSessionId } = await saveHubSession(vault, citizen, undefined, lifetime);
+    const location = 'http://127.0.0.20:4000/sp/?state=s';
+    await expect(afterSessionEnd({ citizenSessionId, location })).resolves.toBeUndefined();
+    await expect(loadHubSession(vault, citizenSessionId, lifetime)).resolves.toBeUndefined();
+  });
+
+  it('leaves the redirect alone when the hub session is already gone', async () => {
+    let asked = false;
+    const { afterSessionEnd } = setup({
+      get: () => {
+        asked = true;
+        return Promise.reject(new Error('not expected'));
+      },
+    });
+    await expect(
+      afterSessionEnd({ citizenSessionId: 'gone', location: 'http://x/' }),
+    ).resolves.toBeUndefined();
+    expect(asked).toBe(false);
+  });
+});
