@@ -18,9 +18,11 @@ import type { Secrets } from './config/index.ts';
 import { ERRORS } from './errors.ts';
 import { loadCatalogues } from './http/i18n.ts';
 import { interactionRoutes } from './http/interaction-routes.ts';
+import { continueLogoutAtIdp, logoutRoutes } from './http/logout-routes.ts';
 import { pageContext } from './http/page-context.ts';
 import { createPages } from './http/pages.ts';
 import { securityHeaders } from './http/security.ts';
+import { endSessionChain } from './op/logout.ts';
 import { mountProvider } from './op/mount.ts';
 import { createProvider, type OidcAdapterFactory } from './op/provider.ts';
 import type { SessionLifetime } from './op/session-lifetime.ts';
@@ -114,8 +116,6 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   provider.on('server_error', (_ctx, error) =>
     app.log.error({ err: { name: error.name, message: error.message } }, 'oidc-provider server error'),
   );
-  await mountProvider(app, provider, deps.issuer);
-
   const callbackUrl = `${deps.issuer}/idp/callback`;
   const idpClients = createIdpClients({
     registry: deps.registry,
@@ -123,6 +123,18 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     timeoutMs: deps.idpTimeoutMs,
     allowInsecureHttp: deps.allowInsecureHttp,
   });
+  const logout = { issuer: deps.issuer, vault, idpClients, session: deps.session, log: app.log, context };
+  provider.use(
+    endSessionChain({
+      vault,
+      afterSessionEnd: continueLogoutAtIdp(logout),
+      onError: (error) => {
+        const err = error instanceof Error ? { name: error.name, message: error.message } : String(error);
+        app.log.error({ err }, 'logout past oidc-provider failed');
+      },
+    }),
+  );
+  await mountProvider(app, provider, deps.issuer);
   const availability = deps.availability ?? createAvailability({ registry: deps.registry });
   interactionRoutes(app, {
     issuer: deps.issuer,
@@ -139,6 +151,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     secureCookies: secure,
     context,
   });
+  logoutRoutes(app, logout);
   app.get('/', async (request, reply) =>
     reply.view('about.njk', { ...context(request, reply), titleKey: 'about.title' }),
   );
