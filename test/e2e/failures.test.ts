@@ -389,3 +389,20 @@ describe('forms sent twice', () => {
     for (const landing of landings) expect(landing.response?.status ?? 303).toBeLessThan(500);
   });
 });
+
+describe('session loss', () => {
+  it('a browser that lost its cookies mid-login gets the "session expirée" page, and its way back tells the SP login_required', async () => {
+    const { citizen, request } = await toConsent();
+    const consentUrl = citizen.currentPage().url;
+    // The same citizen, cookies gone (deleted, expired): another jar on the same machine.
+    const cookieless = new Citizen(request);
+    await cookieless.go(consentUrl);
+    expectHubErrorPage(cookieless, { origin: federation.issuer, status: 400, code: 'R4003' });
+    expect(cookieless.currentPage().html).not.toContain(CAMILLE?.claims.family_name ?? 'Martin');
+    await cookieless.submit('/leave', {});
+    expectError(cookieless, request, 'login_required', 'R4003');
+    // The original browser's login was not ended by the other one.
+    await citizen.consent('accept');
+    expect(citizen.spParams().get('code')).toBeTruthy();
+  });
+});
