@@ -3,6 +3,7 @@
 // Runs on the embedded stores, or on the real PostgreSQL and Redis when DATABASE_URL/REDIS_URL
 // are set (each run in its own schema and key prefix).
 import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import * as client from 'openid-client';
 import pg from 'pg';
 import { DEMO_IDP } from '../../src/config/demo-federation.ts';
@@ -32,13 +33,22 @@ export interface TestSp {
 
 export interface Federation {
   hub: Hub;
+  /** Every hub instance (one unless `instances` was asked). */
+  hubs: Hub[];
+  /** Requests each instance received through the round-robin proxy. */
+  hits(): number[];
   issuer: string;
   idps: Map<string, MockIdp>;
   sps: Map<string, TestSp & { redirect_uris: string[]; post_logout_redirect_uris: string[] }>;
   close(): Promise<void>;
 }
 
-export async function startFederation(spec: { idps: TestIdp[]; sps: TestSp[] }): Promise<Federation> {
+export async function startFederation(spec: {
+  idps: TestIdp[];
+  sps: TestSp[];
+  /** Several hub instances sharing PostgreSQL and Redis, behind a round-robin proxy at the issuer. */
+  instances?: number;
+}): Promise<Federation> {
   const hubPort = await freePort(HUB_HOST);
   const issuer = `http://${HUB_HOST}:${hubPort}`;
   const idps = new Map<string, MockIdp>();
@@ -100,21 +110,41 @@ export async function startFederation(spec: { idps: TestIdp[]; sps: TestSp[] }):
     COOKIE_KEYS: randomBytes(32).toString('hex'),
     IDP_TIMEOUT_MS: '2000',
   });
-  const hub = await createHub({
-    config,
-    federation: { serviceProviders: [...sps.values()], identityProviders: idpEntries },
-    sqlSchema: schema,
-    kvPrefix: `relais:e2e:${schema}:`,
-    pgliteDir: null,
-  });
-  await hub.app.listen({ port: hubPort, host: HUB_HOST });
+  const hubs: Hub[] = [];
+  for (let i = 0; i < (spec.instances ?? 1); i += 1) {
+    hubs.push(
+      await createHub({
+        config,
+        federation: { serviceProviders: [...sps.values()], identityProviders: idpEntries },
+        sqlSchema: schema,
+        kvPrefix: `relais:e2e:${schema}:`,
+        pgliteDir: null,
+      }),
+    );
+  }
+  const [hub] = hubs as [Hub, ...Hub[]];
+  let balancer: RoundRobin | undefined;
+  if (hubs.length === 1) {
+    await hub.app.listen({ port: hubPort, host: HUB_HOST });
+  } else {
+    const ports: number[] = [];
+    for (const instance of hubs) {
+      const port = await freePort(HUB_HOST);
+      await instance.app.listen({ port, host: HUB_HOST });
+      ports.push(port);
+    }
+    balancer = await startRoundRobin(HUB_HOST, hubPort, ports);
+  }
   return {
     hub,
+    hubs,
+    hits: () => balancer?.hits ?? [],
     issuer,
     idps,
     sps,
     async close() {
-      await hub.close();
+      await balancer?.close();
+      await Promise.all(hubs.map((instance) => instance.close()));
       await Promise.all([...idps.values()].map((idp) => idp.close()));
       if (process.env.DATABASE_URL) {
         const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
@@ -124,6 +154,42 @@ export async function startFederation(spec: { idps: TestIdp[]; sps: TestSp[] }):
       }
     },
   };
+}
+
+interface RoundRobin {
+  hits: number[];
+  close(): Promise<void>;
+}
+
+/** A load balancer in a few lines: each request to the next instance, as a round-robin proxy does. */
+function startRoundRobin(host: string, port: number, targets: number[]): Promise<RoundRobin> {
+  const hits = targets.map(() => 0);
+  let next = 0;
+  const server = createHttpServer((req, res) => {
+    const index = next++ % targets.length;
+    hits[index] = (hits[index] ?? 0) + 1;
+    const upstream = httpRequest(
+      { host, port: targets[index], method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.writeHead(502).end());
+    req.pipe(upstream);
+  });
+  return new Promise((resolve) =>
+    server.listen(port, host, () =>
+      resolve({
+        hits,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      }),
+    ),
+  );
 }
 
 /**
