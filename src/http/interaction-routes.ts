@@ -189,7 +189,8 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
         given_name && family_name && birthdate
           ? {
               givenName: given_name,
-              familyName: family_name,
+              // As FranceConnect writes it: the birth name in capitals ("Marie DUPONT").
+              familyName: family_name.toLocaleUpperCase('fr-FR'),
               birthdate: formatDate(context.lang, birthdate),
               gender,
             }

@@ -71,7 +71,7 @@ describe('the whole login in a browser', () => {
     expect(await page.title()).toBe(`${fr('consent.title')} — Relais`);
     const consent = await visibleText(page);
     expect(consent).toContain('Vous allez vous connecter en tant que');
-    expect(consent).toMatch(/Camille\s+Martin/);
+    expect(consent).toMatch(/Camille\s+MARTIN/);
     expect(consent).toContain('12 avril 1987');
     expect(consent).toContain(fr('claims.given_name'));
     await runAxe(page, 'consent (fr)');
