@@ -1,4 +1,5 @@
-// Repositories over the registry tables: SPs and IdPs, signing keys, demo secrets.
+// Repositories over the registry tables: SPs and IdPs, signing keys, demo secrets. Client secrets
+// and private keys are sealed at rest (AES-256-GCM) with the hub's encryption key.
 import type { JsonWebKey } from 'node:crypto';
 import { z } from 'zod';
 import {
@@ -9,11 +10,43 @@ import {
   serviceProviderSchema,
 } from '../config/federation.ts';
 import { inTransaction, type Sql } from './sql.ts';
+import { seal, unseal } from './vault.ts';
 
 interface RegistryRow {
   id: string;
   config: unknown;
   active: boolean;
+}
+
+export interface RegistryCrypto {
+  /** AES-256-GCM key sealing client secrets and private keys at rest (the hub's ENCRYPTION_KEY). */
+  encryptionKey: Buffer;
+}
+
+/** Marks a sealed value: rows written before sealing (plain secrets) still read as they are. */
+export const SEALED_PREFIX = 'sealed:v1:';
+
+const isSealed = (value: unknown): value is string =>
+  typeof value === 'string' && value.startsWith(SEALED_PREFIX);
+
+/** The table and id are the additional data: a sealed secret copied to another row no longer opens. */
+function sealValue(key: Buffer, table: string, id: string, value: unknown): string {
+  return SEALED_PREFIX + seal(key, `${table}:${id}`, value);
+}
+
+function unsealValue(key: Buffer, table: string, id: string, value: string): unknown {
+  try {
+    return unseal(key, `${table}:${id}`, value.slice(SEALED_PREFIX.length));
+  } catch {
+    throw new Error(`${table} row "${id}": sealed value does not open with this ENCRYPTION_KEY`);
+  }
+}
+
+function openConfig(key: Buffer, table: string, row: RegistryRow): unknown {
+  if (typeof row.config !== 'object' || row.config === null) return row.config;
+  const config = row.config as Record<string, unknown>;
+  if (!isSealed(config.client_secret)) return config;
+  return { ...config, client_secret: unsealValue(key, table, row.id, config.client_secret) };
 }
 
 /** A hand-edited row is untrusted input: one line naming the table, the row and the fields. */
@@ -31,41 +64,68 @@ const UPSERT = (table: string, idColumn: string) => `
   on conflict (${idColumn}) do update set config = excluded.config, active = excluded.active, updated_at = now()
   where ${table}.config is distinct from excluded.config or ${table}.active is distinct from excluded.active`;
 
+type RegistryTable = 'service_providers' | 'identity_providers';
+const ID_COLUMN = { service_providers: 'client_id', identity_providers: 'uid' } as const;
+
 export interface RegistryRepository {
   /** One transaction: inserts or updates every entry; updated_at moves only for changed rows. */
   upsertFederation(fed: Federation): Promise<void>;
   listServiceProviders(): Promise<ServiceProvider[]>;
   listIdentityProviders(): Promise<IdentityProvider[]>;
+  /** Sets the active column (and the config's copy); false when no such entry. */
+  setActive(table: RegistryTable, id: string, active: boolean): Promise<boolean>;
   /** Changes whenever any registry row changes (even by hand): a cheap cache validator. */
   fingerprint(): Promise<string>;
 }
 
-export function createRegistryRepository(sql: Sql): RegistryRepository {
+export function createRegistryRepository(sql: Sql, crypto: RegistryCrypto): RegistryRepository {
+  const key = crypto.encryptionKey;
+  if (key.length !== 32) throw new Error('the encryption key must be 32 bytes');
+
+  /** Seals client_secret; an unchanged secret keeps its stored ciphertext so the row stays equal. */
+  const sealedConfig = async (tx: Sql, table: RegistryTable, id: string, entry: Record<string, unknown>) => {
+    if (typeof entry.client_secret !== 'string') return entry;
+    const [stored] = await tx.query<{ secret: unknown }>(
+      `select config->'client_secret' as secret from ${table} where ${ID_COLUMN[table]} = $1`,
+      [id],
+    );
+    const kept = stored?.secret;
+    const reuse = isSealed(kept) && unsealValue(key, table, id, kept) === entry.client_secret;
+    return { ...entry, client_secret: reuse ? kept : sealValue(key, table, id, entry.client_secret) };
+  };
+  const list = async <T>(table: RegistryTable, schema: z.ZodType<T>) => {
+    const id = ID_COLUMN[table];
+    const rows = await sql.query<RegistryRow>(
+      `select ${id} as id, config, active from ${table} order by ${id}`,
+    );
+    return rows.map((row) => parseRow(schema, table, { ...row, config: openConfig(key, table, row) }));
+  };
+
   return {
     upsertFederation: (fed) =>
       inTransaction(sql, async (tx) => {
         for (const sp of fed.serviceProviders) {
+          const config = await sealedConfig(tx, 'service_providers', sp.client_id, sp);
           await tx.query(UPSERT('service_providers', 'client_id'), [
             sp.client_id,
-            JSON.stringify(sp),
+            JSON.stringify(config),
             sp.active,
           ]);
         }
         for (const idp of fed.identityProviders) {
-          await tx.query(UPSERT('identity_providers', 'uid'), [idp.uid, JSON.stringify(idp), idp.active]);
+          const config = await sealedConfig(tx, 'identity_providers', idp.uid, idp);
+          await tx.query(UPSERT('identity_providers', 'uid'), [idp.uid, JSON.stringify(config), idp.active]);
         }
       }),
-    listServiceProviders: async () => {
-      const rows = await sql.query<RegistryRow>(
-        'select client_id as id, config, active from service_providers order by client_id',
+    listServiceProviders: () => list('service_providers', serviceProviderSchema),
+    listIdentityProviders: () => list('identity_providers', identityProviderSchema),
+    setActive: async (table, id, active) => {
+      const rows = await sql.query(
+        `update ${table} set active = $2, config = jsonb_set(config, '{active}', to_jsonb($2::boolean)),
+           updated_at = now() where ${ID_COLUMN[table]} = $1 returning 1`,
+        [id, active],
       );
-      return rows.map((row) => parseRow(serviceProviderSchema, 'service_providers', row));
-    },
-    listIdentityProviders: async () => {
-      const rows = await sql.query<RegistryRow>(
-        'select uid as id, config, active from identity_providers order by uid',
-      );
-      return rows.map((row) => parseRow(identityProviderSchema, 'identity_providers', row));
+      return rows.length > 0;
     },
     fingerprint: async () => {
       const [row] = await sql.query<{ fingerprint: string }>(`select md5(
@@ -90,7 +150,8 @@ export interface SigningKey {
 const signingKeyRow = z.object({
   kid: z.string().min(1),
   alg: z.enum(['ES256', 'RS256']),
-  private_jwk: z.record(z.string(), z.unknown()),
+  // A sealed JWK is a JSON string; rows written before sealing hold the JWK object.
+  private_jwk: z.union([z.record(z.string(), z.unknown()), z.string().startsWith(SEALED_PREFIX)]),
   created_at: z.date(),
 });
 
@@ -100,7 +161,14 @@ export interface KeyRepository {
   insert(key: { kid: string; alg: SigningAlg; privateJwk: JsonWebKey }): Promise<void>;
 }
 
-export function createKeyRepository(sql: Sql): KeyRepository {
+export function createKeyRepository(sql: Sql, crypto: RegistryCrypto): KeyRepository {
+  const key = crypto.encryptionKey;
+  if (key.length !== 32) throw new Error('the encryption key must be 32 bytes');
+  const openJwk = (row: z.infer<typeof signingKeyRow>): JsonWebKey => {
+    if (typeof row.private_jwk !== 'string') return row.private_jwk as JsonWebKey;
+    const jwk = unsealValue(key, 'signing_keys', row.kid, row.private_jwk);
+    return z.record(z.string(), z.unknown()).parse(jwk) as JsonWebKey;
+  };
   return {
     list: async () => {
       const rows = await sql.query(
@@ -111,16 +179,17 @@ export function createKeyRepository(sql: Sql): KeyRepository {
         return {
           kid: row.kid,
           alg: row.alg,
-          privateJwk: { ...(row.private_jwk as JsonWebKey), kid: row.kid },
+          privateJwk: { ...openJwk(row), kid: row.kid },
           createdAt: row.created_at,
         };
       });
     },
-    insert: async (key) => {
+    insert: async (signingKey) => {
+      const jwk = { ...signingKey.privateJwk, kid: signingKey.kid };
       await sql.query('insert into signing_keys (kid, alg, private_jwk) values ($1, $2, $3::jsonb)', [
-        key.kid,
-        key.alg,
-        JSON.stringify({ ...key.privateJwk, kid: key.kid }),
+        signingKey.kid,
+        signingKey.alg,
+        JSON.stringify(sealValue(key, 'signing_keys', signingKey.kid, jwk)),
       ]);
     },
   };

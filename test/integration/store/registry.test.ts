@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Federation, federationSchema } from '../../../src/config/federation.ts';
 import { migrate } from '../../../src/store/migrations.ts';
@@ -5,8 +6,11 @@ import {
   createKeyRepository,
   createRegistryRepository,
   createSecretRepository,
+  SEALED_PREFIX,
 } from '../../../src/store/registry.ts';
 import { type DatabaseFixture, databases } from './databases.ts';
+
+const encryptionKey = randomBytes(32);
 
 // Fictitious providers only.
 const federation = (): Federation =>
@@ -51,7 +55,7 @@ describe.each(databases)('registry on $name', (database) => {
   afterEach(() => fx.cleanup());
 
   it('upsertFederation() then list returns the parsed entries', async () => {
-    const registry = createRegistryRepository(fx.sql);
+    const registry = createRegistryRepository(fx.sql, { encryptionKey });
     const fed = federation();
     await registry.upsertFederation(fed);
     expect(await registry.listServiceProviders()).toEqual(fed.serviceProviders);
@@ -59,7 +63,7 @@ describe.each(databases)('registry on $name', (database) => {
   });
 
   it('a second upsert applies edits and keeps the active column in sync', async () => {
-    const registry = createRegistryRepository(fx.sql);
+    const registry = createRegistryRepository(fx.sql, { encryptionKey });
     await registry.upsertFederation(federation());
     const before = await registry.fingerprint();
     const edited = federation();
@@ -74,7 +78,7 @@ describe.each(databases)('registry on $name', (database) => {
   });
 
   it('an unchanged upsert leaves updated_at and the fingerprint alone', async () => {
-    const registry = createRegistryRepository(fx.sql);
+    const registry = createRegistryRepository(fx.sql, { encryptionKey });
     await registry.upsertFederation(federation());
     const stamps = () => fx.sql.query('select client_id, updated_at from service_providers order by 1');
     const [before, fingerprint] = [await stamps(), await registry.fingerprint()];
@@ -84,7 +88,7 @@ describe.each(databases)('registry on $name', (database) => {
   });
 
   it('disabling an IdP by hand in the active column takes effect', async () => {
-    const registry = createRegistryRepository(fx.sql);
+    const registry = createRegistryRepository(fx.sql, { encryptionKey });
     await registry.upsertFederation(federation());
     const before = await registry.fingerprint();
     await fx.sql.query("update identity_providers set active = false where uid = 'mock-idp'");
@@ -93,7 +97,7 @@ describe.each(databases)('registry on $name', (database) => {
   });
 
   it('upsertFederation() is one transaction: a failing entry leaves nothing behind', async () => {
-    const registry = createRegistryRepository(fx.sql);
+    const registry = createRegistryRepository(fx.sql, { encryptionKey });
     const fed = federation();
     // A value JSON cannot encode makes the second entry fail after the first was written.
     (fed.serviceProviders[1] as Record<string, unknown>)['broken'] = 10n;
@@ -102,7 +106,7 @@ describe.each(databases)('registry on $name', (database) => {
   });
 
   it('a hand-edited invalid row is reported with its table and id', async () => {
-    const registry = createRegistryRepository(fx.sql);
+    const registry = createRegistryRepository(fx.sql, { encryptionKey });
     await registry.upsertFederation(federation());
     await fx.sql.query(
       `update service_providers set config = config || '{"redirect_uris": []}'::jsonb where client_id = 'second-sp'`,
@@ -112,8 +116,82 @@ describe.each(databases)('registry on $name', (database) => {
     );
   });
 
+  it('client secrets are sealed in the jsonb and read back in clear', async () => {
+    const registry = createRegistryRepository(fx.sql, { encryptionKey });
+    await registry.upsertFederation(federation());
+    const raw = await fx.sql.query<{ config: unknown }>('select config from service_providers');
+    const idpRaw = await fx.sql.query<{ config: unknown }>('select config from identity_providers');
+    const stored = JSON.stringify([raw, idpRaw]);
+    expect(stored).not.toContain('a-demo-secret-of-at-least-32-characters');
+    expect(stored).not.toContain('idp-secret');
+    expect(stored).toContain(SEALED_PREFIX);
+    expect((await registry.listIdentityProviders())[0]?.client_secret).toBe('idp-secret');
+  });
+
+  it('rows written before sealing (plain secrets) still read', async () => {
+    await fx.sql.query(
+      `insert into identity_providers (uid, config, active) values ('old-idp', $1::jsonb, true)`,
+      [
+        JSON.stringify({
+          uid: 'old-idp',
+          name: 'Ancien FI',
+          issuer: 'https://idp.example',
+          client_id: 'c',
+          client_secret: 'plain-old-secret',
+        }),
+      ],
+    );
+    const [idp] = await createRegistryRepository(fx.sql, { encryptionKey }).listIdentityProviders();
+    expect(idp?.client_secret).toBe('plain-old-secret');
+  });
+
+  it('a sealed secret copied to another row, or read with another key, does not open', async () => {
+    await createRegistryRepository(fx.sql, { encryptionKey }).upsertFederation(federation());
+    await expect(
+      createRegistryRepository(fx.sql, { encryptionKey: randomBytes(32) }).listIdentityProviders(),
+    ).rejects.toThrow(/identity_providers row "mock-idp": sealed value does not open/);
+    await fx.sql.query(
+      `update service_providers set config = jsonb_set(config, '{client_secret}',
+         (select config->'client_secret' from service_providers where client_id = 'demo-sp'))
+       where client_id = 'second-sp'`,
+    );
+    await expect(createRegistryRepository(fx.sql, { encryptionKey }).listServiceProviders()).rejects.toThrow(
+      /service_providers row "second-sp"/,
+    );
+  });
+
+  it('setActive() flips an entry and reports an unknown one', async () => {
+    const registry = createRegistryRepository(fx.sql, { encryptionKey });
+    await registry.upsertFederation(federation());
+    expect(await registry.setActive('identity_providers', 'mock-idp', false)).toBe(true);
+    expect((await registry.listIdentityProviders())[0]?.active).toBe(false);
+    expect(await registry.setActive('service_providers', 'nobody', false)).toBe(false);
+  });
+
+  it('signing keys: private JWKs are sealed at rest; rows written before sealing still read', async () => {
+    const keys = createKeyRepository(fx.sql, { encryptionKey });
+    await keys.insert({
+      kid: 'k-sealed',
+      alg: 'ES256',
+      privateJwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'secret-d' },
+    });
+    await fx.sql.query(
+      `insert into signing_keys (kid, alg, private_jwk, created_at) values ('k-plain', 'RS256', $1::jsonb, now() + interval '1 second')`,
+      [JSON.stringify({ kty: 'RSA', n: 'n', e: 'AQAB', d: 'plain-d' })],
+    );
+    const raw = await fx.sql.query<{ private_jwk: unknown }>(
+      "select private_jwk from signing_keys where kid = 'k-sealed'",
+    );
+    expect(JSON.stringify(raw)).not.toContain('secret-d');
+    const listed = await keys.list();
+    expect(listed.map((k) => [k.kid, k.privateJwk.d])).toEqual([
+      ['k-sealed', 'secret-d'],
+      ['k-plain', 'plain-d'],
+    ]);
+  });
+
   it('signing keys: only the ones not retired, oldest first, each JWK carrying its kid', async () => {
-    const keys = createKeyRepository(fx.sql);
+    const keys = createKeyRepository(fx.sql, { encryptionKey });
     await keys.insert({
       kid: 'k-old',
       alg: 'ES256',

@@ -1,0 +1,140 @@
+// sp/idp add, list, show, disable, enable, and rotate-secret: the registry one entry at a time.
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { z } from 'zod';
+import {
+  type IdentityProvider,
+  identityProviderSchema,
+  insecureUrls,
+  type ServiceProvider,
+  serviceProviderSchema,
+} from '../config/federation.ts';
+import { UsageError } from './args.ts';
+import { CliError, type Context } from './context.ts';
+import { fields, redact, table } from './output.ts';
+
+export type Kind = 'sp' | 'idp';
+type Entry = ServiceProvider | IdentityProvider;
+
+const TABLE = { sp: 'service_providers', idp: 'identity_providers' } as const;
+const LIST_COLUMNS = {
+  sp: ['client_id', 'active', 'type', 'token_endpoint_auth_method', 'client_name'],
+  idp: ['uid', 'active', 'display', 'order', 'issuer', 'name'],
+} as const;
+
+const idOf = (entry: Entry): string => ('uid' in entry ? entry.uid : entry.client_id);
+
+async function list(ctx: Context, kind: Kind): Promise<Entry[]> {
+  const registry = await ctx.registry();
+  return kind === 'sp' ? registry.listServiceProviders() : registry.listIdentityProviders();
+}
+
+async function find(ctx: Context, kind: Kind, id: string): Promise<Entry> {
+  const entry = (await list(ctx, kind)).find((e) => idOf(e) === id);
+  if (!entry) throw new CliError(`${kind} "${id}": not found`);
+  return entry;
+}
+
+/** The entry from --json or --file, as untrusted input. */
+async function readEntry(ctx: Context, kind: Kind): Promise<unknown> {
+  const inline = ctx.flags.get('json');
+  const file = ctx.flags.get('file');
+  if (typeof inline !== 'string' && typeof file !== 'string') {
+    throw new UsageError(`${kind} add needs --json '{…}' or --file entry.json`);
+  }
+  const source = typeof inline === 'string' ? '--json' : String(file);
+  try {
+    return JSON.parse(typeof inline === 'string' ? inline : await readFile(String(file), 'utf8'));
+  } catch (cause) {
+    throw new CliError(`${kind} add: ${source}: ${(cause as Error).message}`);
+  }
+}
+
+/** The same rules as the federation file: the zod schema, then http on loopback only. */
+function validate(ctx: Context, kind: Kind, input: unknown): Entry {
+  const raw = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
+  const name = `${kind} "${String((kind === 'sp' ? raw.client_id : raw.uid) ?? '?')}"`;
+  const schema: z.ZodType<Entry> = kind === 'sp' ? serviceProviderSchema : identityProviderSchema;
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new CliError(`${name}: ${problems.join('; ')}`);
+  }
+  const insecure = ctx.config.allowInsecureHttp ? [] : insecureUrls(parsed.data);
+  if (insecure[0]) {
+    throw new CliError(
+      `${name}: ${insecure[0]}: http is only allowed on loopback addresses (set ALLOW_INSECURE_HTTP=true to override)`,
+    );
+  }
+  return parsed.data;
+}
+
+async function add(ctx: Context, kind: Kind): Promise<void> {
+  const entry = validate(ctx, kind, await readEntry(ctx, kind));
+  const registry = await ctx.registry();
+  const id = idOf(entry);
+  if ((await list(ctx, kind)).some((e) => idOf(e) === id)) {
+    throw new CliError(`${kind} "${id}": already exists (edit it with \`relais import\`)`);
+  }
+  if (kind === 'sp') {
+    const sp = entry as ServiceProvider;
+    const known = new Set((await registry.listIdentityProviders()).map((idp) => idp.uid));
+    const unknown = (sp.identity_providers ?? []).find((uid) => !known.has(uid));
+    if (unknown) throw new CliError(`sp "${id}": identity_providers: unknown identity provider "${unknown}"`);
+    await registry.upsertFederation({ serviceProviders: [sp], identityProviders: [] });
+  } else {
+    await registry.upsertFederation({ serviceProviders: [], identityProviders: [entry as IdentityProvider] });
+  }
+  if (ctx.json) ctx.printJson({ added: id, kind });
+  else ctx.print(`${kind} "${id}" added`);
+}
+
+async function setActive(ctx: Context, kind: Kind, id: string, active: boolean): Promise<void> {
+  const registry = await ctx.registry();
+  if (!(await registry.setActive(TABLE[kind], id, active))) throw new CliError(`${kind} "${id}": not found`);
+  if (ctx.json) ctx.printJson({ [kind === 'sp' ? 'client_id' : 'uid']: id, active });
+  else ctx.print(`${kind} "${id}" ${active ? 'enabled' : 'disabled'}`);
+}
+
+/** A new secret, printed once: only its sealed form stays in the registry. */
+async function rotateSecret(ctx: Context, id: string): Promise<void> {
+  const sp = (await find(ctx, 'sp', id)) as ServiceProvider;
+  if (sp.token_endpoint_auth_method === 'private_key_jwt') {
+    throw new CliError(
+      `sp "${id}": token_endpoint_auth_method is private_key_jwt: no client_secret to rotate`,
+    );
+  }
+  const secret = randomBytes(48).toString('base64url');
+  await (await ctx.registry()).upsertFederation({
+    serviceProviders: [{ ...sp, client_secret: secret }],
+    identityProviders: [],
+  });
+  if (ctx.json) ctx.printJson({ client_id: id, client_secret: secret });
+  else ctx.print(`new client_secret for sp "${id}" (shown once, store it now):\n${secret}`);
+}
+
+export async function runEntryCommand(ctx: Context, kind: Kind, action: string, id: string | undefined) {
+  const needId = (): string => {
+    if (!id)
+      throw new UsageError(`${kind} ${action} needs the entry's ${kind === 'sp' ? 'client_id' : 'uid'}`);
+    return id;
+  };
+  switch (action) {
+    case 'add':
+      return add(ctx, kind);
+    case 'list': {
+      const entries = (await list(ctx, kind)).map(redact);
+      return ctx.json ? ctx.printJson(entries) : ctx.print(table(LIST_COLUMNS[kind], entries));
+    }
+    case 'show': {
+      const entry = redact(await find(ctx, kind, needId()));
+      return ctx.json ? ctx.printJson(entry) : ctx.print(fields(entry));
+    }
+    case 'disable':
+    case 'enable':
+      return setActive(ctx, kind, needId(), action === 'enable');
+    case 'rotate-secret':
+      if (kind === 'sp') return rotateSecret(ctx, needId());
+  }
+  throw new UsageError(`unknown command "${kind} ${action}"`);
+}

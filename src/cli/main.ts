@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// relais: the admin command line of the hub's registry. It writes to PostgreSQL only: running
+// hubs see every change within a few seconds (they poll the registry's fingerprint).
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../config/index.ts';
+import { parseArgs, UsageError } from './args.ts';
+import { CliError, type CliIo, createContext } from './context.ts';
+import { type Kind, runEntryCommand } from './entries.ts';
+import { exportFederation, importFederation } from './federation.ts';
+import { listKeys, runMigrate, showStats } from './operations.ts';
+
+export type { CliIo } from './context.ts';
+
+export const USAGE = `usage: relais [--embedded] [--json] <command>
+  migrate                                  apply pending migrations
+  sp add --json '{…}' | --file entry.json  add a service provider
+  sp list | show ID | disable ID | enable ID | rotate-secret ID
+  idp add --json '{…}' | --file entry.json add an identity provider
+  idp list | show ID | disable ID | enable ID
+  keys list                                the hub's signing keys (public facts only)
+  import FILE                              upsert a federation file
+  export [--with-secrets]                  print the registry as a federation file
+  stats [--days N]                         business events of the last N days (default 7)
+environment: DATABASE_URL (or --embedded: PGLITE_DIR), ENCRYPTION_KEY, as for the hub`;
+
+const GLOBAL_FLAGS = ['embedded', 'json', 'help'];
+const COMMAND_FLAGS: Record<string, string[]> = { add: ['file'], export: ['with-secrets'], stats: ['days'] };
+
+function checkFlags(flags: Map<string, string | true>, command: string): void {
+  const allowed = new Set([...GLOBAL_FLAGS, ...(COMMAND_FLAGS[command] ?? [])]);
+  for (const name of flags.keys()) {
+    if (!allowed.has(name)) throw new UsageError(`unknown option --${name} for "${command}"`);
+  }
+}
+
+/** Runs one command; returns the exit code (0 done, 1 failed, 2 usage error). */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  let close = async () => {};
+  try {
+    const { positionals, flags } = parseArgs(argv);
+    const [group, action, id, ...extra] = positionals;
+    if (flags.has('help') || group === undefined || group === 'help') {
+      io.stdout.write(`${USAGE}\n`);
+      return group === undefined && !flags.has('help') ? 2 : 0;
+    }
+    const isEntry = group === 'sp' || group === 'idp';
+    const single = group === 'migrate' || group === 'export' || group === 'stats';
+    const tooMany = isEntry ? extra.length > 0 : single ? action !== undefined : id !== undefined;
+    if (tooMany) throw new UsageError(`too many arguments for "${group}"`);
+    checkFlags(flags, isEntry ? (action ?? group) : group);
+    if (isEntry && !action)
+      throw new UsageError(`${group} needs a command: add, list, show, disable, enable`);
+    if (group === 'keys' && action !== 'list') throw new UsageError('keys has one command: keys list');
+    if (group === 'import' && !action) throw new UsageError('import needs a FILE');
+    if (!isEntry && !single && group !== 'keys' && group !== 'import') {
+      throw new UsageError(`unknown command "${group}"`);
+    }
+    const ctx = createContext(io, flags);
+    close = ctx.close;
+    if (isEntry) await runEntryCommand(ctx, group as Kind, action ?? '', id);
+    else if (group === 'migrate') await runMigrate(ctx);
+    else if (group === 'keys') await listKeys(ctx);
+    else if (group === 'import') await importFederation(ctx, action ?? '');
+    else if (group === 'export') await exportFederation(ctx);
+    else await showStats(ctx);
+    return 0;
+  } catch (error) {
+    io.stderr.write(`relais: ${describe(error)}\n`);
+    if (error instanceof UsageError) io.stderr.write('run `relais --help` for the commands\n');
+    return error instanceof UsageError ? 2 : 1;
+  } finally {
+    await close().catch(() => {});
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof UsageError || error instanceof CliError || error instanceof ConfigError) {
+    return error.message;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  // The usual first-run mistake: the schema is not there yet.
+  if (/relation "[a-z_]+" does not exist/.test(message)) return `${message} (run \`relais migrate\` first)`;
+  return message.split('\n')[0] ?? message;
+}
+
+// The only part that touches `process`: when run as a program, not when imported by the tests.
+// argv[1] may be a symlink (npm link puts one in a bin folder): compare real paths.
+const invokedAs = (path: string | undefined): string | undefined => {
+  try {
+    return path === undefined ? undefined : realpathSync(path);
+  } catch {
+    return undefined;
+  }
+};
+if (invokedAs(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+  );
+}
