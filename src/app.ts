@@ -14,14 +14,18 @@ import Fastify, {
 } from 'fastify';
 import nunjucks from 'nunjucks';
 import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Secrets } from './config/index.ts';
 import { ERRORS } from './errors.ts';
+import { createEvents, type Events, hashId, type StoredEvent } from './events.ts';
+import { healthRoutes, type ReadinessChecks } from './http/health.ts';
 import { loadCatalogues } from './http/i18n.ts';
 import { interactionRoutes } from './http/interaction-routes.ts';
 import { continueLogoutAtIdp, logoutRoutes } from './http/logout-routes.ts';
 import { pageContext } from './http/page-context.ts';
 import { createPages } from './http/pages.ts';
 import { securityHeaders } from './http/security.ts';
+import { createMetrics, type Hop, type Metrics } from './metrics.ts';
 import { endSessionChain } from './op/logout.ts';
 import { mountProvider } from './op/mount.ts';
 import { createProvider, type OidcAdapterFactory } from './op/provider.ts';
@@ -51,12 +55,22 @@ export interface AppDependencies {
   assetsDir?: string | undefined;
   /** Measured IdP availability; the hub starts its own probing when none is given. */
   availability?: Availability;
+  /** Prometheus metrics; the app makes its own when none is given. */
+  metrics?: Metrics;
+  /** Where business events are stored (the `events` table); absent = logged only. */
+  eventSink?: (events: StoredEvent[]) => Promise<void>;
+  /** What /readyz checks besides the registry (the SQL and the Kv, given by the hub). */
+  readiness?: ReadinessChecks;
+  /** Bearer token protecting /metrics (METRICS_TOKEN). */
+  metricsToken?: string | undefined;
 }
 
 export interface App {
   app: FastifyInstance;
   provider: Provider;
   availability: Availability;
+  events: Events;
+  metrics: Metrics;
 }
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -71,6 +85,15 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     logger: deps.logger ? { ...deps.logger, redact: REDACT } : false,
     // Query strings carry codes, states and tokens: no per-request log line.
     logController: new LogController({ disableRequestLogging: true }),
+  });
+  const metrics = deps.metrics ?? createMetrics();
+  const events = createEvents({ log: app.log, sink: deps.eventSink });
+  events.subscribe(metrics.onEvent);
+  // Fastify's close waits for this: the last events are stored before the pools close.
+  app.addHook('onClose', () => events.close());
+  app.addHook('onResponse', async (request, reply) => {
+    const hop = HUB_HOPS[`${request.method} ${request.routeOptions.url}`];
+    if (hop) metrics.observeHop(hop, reply.elapsedTime / 1000);
   });
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody);
@@ -123,7 +146,15 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     timeoutMs: deps.idpTimeoutMs,
     allowInsecureHttp: deps.allowInsecureHttp,
   });
-  const logout = { issuer: deps.issuer, vault, idpClients, session: deps.session, log: app.log, context };
+  const logout = {
+    issuer: deps.issuer,
+    vault,
+    idpClients,
+    session: deps.session,
+    log: app.log,
+    context,
+    events,
+  };
   provider.use(
     endSessionChain({
       vault,
@@ -134,8 +165,15 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
       },
     }),
   );
+  observeProvider(provider, events, metrics);
   await mountProvider(app, provider, deps.issuer);
   const availability = deps.availability ?? createAvailability({ registry: deps.registry });
+  metrics.watchAvailability(() =>
+    deps.registry
+      .identityProviders()
+      .filter((idp) => idp.active)
+      .map((idp) => ({ idp: idp.uid, available: availability.isAvailable(idp.uid) })),
+  );
   interactionRoutes(app, {
     issuer: deps.issuer,
     provider,
@@ -150,6 +188,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     csrfKey,
     secureCookies: secure,
     context,
+    events,
   });
   logoutRoutes(app, logout);
   app.get('/', async (request, reply) =>
@@ -163,6 +202,99 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     }),
   );
   app.get('/favicon.ico', async (_request, reply) => reply.redirect('/assets/favicon.svg', 301));
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  return { app, provider, availability };
+  healthRoutes(app, {
+    checks: {
+      ...deps.readiness,
+      registry: async () => {
+        if (deps.registry.version < 1) throw new Error('registry not loaded');
+      },
+    },
+    metrics,
+    metricsToken: deps.metricsToken,
+  });
+  return { app, provider, availability, events, metrics };
+}
+
+/** The hub's own routes whose duration is a hop of the login. */
+const HUB_HOPS: Record<string, Hop> = {
+  'GET /interaction/:uid': 'mire',
+  'POST /interaction/:uid/idp': 'idp_redirect',
+  'GET /idp/callback': 'callback',
+  'POST /interaction/:uid/consent': 'consent',
+};
+const PROVIDER_HOPS: Record<string, Hop> = {
+  authorization: 'authorize',
+  resume: 'resume',
+  token: 'token',
+  userinfo: 'userinfo',
+};
+const CODED = /\[(R\d{4})\]$/;
+
+/** oidc-provider's steps of a login, as business events and hop durations. */
+function observeProvider(provider: Provider, events: Events, metrics: Metrics): void {
+  const clientId = (ctx: Partial<KoaContextWithOIDC>) => ctx.oidc?.client?.clientId;
+  const session = (accountId: string | undefined) => (accountId ? hashId(accountId) : undefined);
+  const codeOf = (error: { error?: string; error_description?: string }) =>
+    CODED.exec(error.error_description ?? '')?.[1] ?? error.error ?? 'server_error';
+  provider.use(async (koa, next) => {
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      // Not every request reaches oidc-provider's routes (404s): oidc may be absent.
+      const ctx = koa as unknown as Partial<KoaContextWithOIDC> & typeof koa;
+      const route = ctx.oidc?.route ?? '';
+      const hop = PROVIDER_HOPS[route];
+      if (hop) metrics.observeHop(hop, (performance.now() - started) / 1000);
+      if (route === 'authorization') {
+        const uid = /\/interaction\/([^/?#]+)/.exec(ctx.response.get('location'))?.[1];
+        const acr = ctx.oidc?.params?.['acr_values'];
+        events.emit({
+          name: 'authorize.received',
+          clientId: clientId(ctx),
+          acr: typeof acr === 'string' ? acr : undefined,
+          interactionId: uid,
+        });
+      }
+      if (route === 'userinfo') {
+        events.emit({
+          name: 'sp.userinfo',
+          clientId: clientId(ctx),
+          sessionId: session(ctx.oidc?.accessToken?.accountId),
+          errorCode: ctx.status >= 400 ? `http_${ctx.status}` : undefined,
+        });
+      }
+    }
+  });
+  // A request refused at /authorize; the hub reports the failures it sends through resume itself
+  // (interaction-routes' failToSp), with the IdP oidc-provider does not know.
+  provider.on('authorization.error', (ctx, error) => {
+    if (ctx.oidc?.route === 'resume') return;
+    events.emit({ name: 'login.failed', clientId: clientId(ctx), errorCode: codeOf(error) });
+  });
+  provider.on('authorization.success', (ctx) =>
+    events.emit({
+      name: 'sp.redirected',
+      clientId: clientId(ctx),
+      interactionId: ctx.oidc?.entities?.Interaction?.uid,
+      sessionId: session(ctx.oidc?.session?.accountId),
+    }),
+  );
+  provider.on('grant.success', (ctx) =>
+    events.emit({
+      name: 'sp.token',
+      clientId: clientId(ctx),
+      sessionId: session(ctx.oidc?.entities?.AuthorizationCode?.accountId),
+    }),
+  );
+  provider.on('grant.error', (ctx, error) =>
+    events.emit({ name: 'sp.token', clientId: clientId(ctx), errorCode: codeOf(error) }),
+  );
+  provider.on('end_session.success', (ctx) =>
+    events.emit({
+      name: 'logout.started',
+      clientId: clientId(ctx),
+      sessionId: session(ctx.oidc?.session?.accountId),
+    }),
+  );
 }

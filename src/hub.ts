@@ -7,6 +7,8 @@ import { demoFederation } from './config/demo-federation.ts';
 import type { Federation } from './config/federation.ts';
 import { loadFederationFile, parseFederation } from './config/federation-file.ts';
 import { type Config, ConfigError, type Secrets } from './config/index.ts';
+import { countKvErrors, countSqlErrors, createMetrics } from './metrics.ts';
+import { insertEvents, pruneEvents } from './store/events.ts';
 import { createMemoryKv, createRedisKv, type Kv } from './store/kv.ts';
 import { migrate } from './store/migrations.ts';
 import { createOidcAdapter } from './store/oidc-adapter.ts';
@@ -21,6 +23,8 @@ import { connectPostgres, openPglite, type Sql } from './store/sql.ts';
 
 /** How soon every instance sees a registry change made elsewhere. */
 export const REGISTRY_REFRESH_MS = 2000;
+/** How often business events past their retention are deleted. */
+export const EVENTS_PRUNE_MS = 3600_000;
 
 export interface HubOptions {
   config: Config;
@@ -32,6 +36,8 @@ export interface HubOptions {
   /** null keeps the embedded PostgreSQL in memory (tests). */
   pgliteDir?: string | null;
   logger?: { level: string };
+  /** A Kv given as is (tests that break it); otherwise Redis or the in-process store. */
+  kv?: Kv;
 }
 
 export interface Hub extends App {
@@ -43,19 +49,26 @@ export interface Hub extends App {
 
 export async function createHub(options: HubOptions): Promise<Hub> {
   const { config } = options;
-  const sql = config.databaseUrl
+  const rawSql = config.databaseUrl
     ? await connectPostgres(config.databaseUrl, options.sqlSchema ? { schema: options.sqlSchema } : {})
     : await openPglite(options.pgliteDir === null ? undefined : (options.pgliteDir ?? config.pgliteDir));
-  const kv = config.redisUrl
-    ? await createRedisKv(config.redisUrl, options.kvPrefix)
-    : createMemoryKv(options.kvPrefix);
+  const rawKv =
+    options.kv ??
+    (config.redisUrl
+      ? await createRedisKv(config.redisUrl, options.kvPrefix)
+      : createMemoryKv(options.kvPrefix));
+  const metrics = createMetrics();
+  const sql = countSqlErrors(rawSql, metrics);
+  const kv = countKvErrors(rawKv, metrics);
   try {
     await migrate(sql);
-    const federation = await resolveFederation(options);
-    if (federation) await createRegistryRepository(sql).upsertFederation(federation);
-    const registry = await createRegistry(createRegistryRepository(sql));
+    // The encryption key seals the registry's secrets: it must be known before the registry.
     const secrets = await resolveSecrets(config, sql);
-    const signingKeys = await resolveSigningKeys(sql);
+    const repository = createRegistryRepository(sql, { encryptionKey: secrets.encryptionKey });
+    const federation = await resolveFederation(options);
+    if (federation) await repository.upsertFederation(federation);
+    const registry = await createRegistry(repository);
+    const signingKeys = await resolveSigningKeys(sql, secrets.encryptionKey);
     const built = await buildApp({
       issuer: config.issuer,
       registry,
@@ -69,6 +82,10 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       logger: options.logger,
       viewsDir: config.viewsDir,
       assetsDir: config.assetsDir,
+      metrics,
+      eventSink: (events) => insertEvents(sql, events),
+      readiness: { postgres: () => sql.query('select 1'), redis: () => kv.ping() },
+      metricsToken: config.metricsToken,
     });
     built.availability.start();
     // Another instance, or an operator, may change the registry: no restart needed to see it.
@@ -78,6 +95,13 @@ export async function createHub(options: HubOptions): Promise<Hub> {
         .catch((error) => built.app.log.warn({ err: error }, 'registry refresh failed'));
     }, REGISTRY_REFRESH_MS);
     watch.unref();
+    const prune = () =>
+      pruneEvents(sql, config.eventsRetentionDays).catch((error) =>
+        built.app.log.warn({ err: error }, 'events retention failed'),
+      );
+    void prune();
+    const retention = setInterval(prune, EVENTS_PRUNE_MS);
+    retention.unref();
     return {
       ...built,
       registry,
@@ -85,13 +109,14 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       kv,
       async close() {
         clearInterval(watch);
+        clearInterval(retention);
         built.availability.stop();
         await built.app.close();
         await Promise.allSettled([kv.close(), sql.close()]);
       },
     };
   } catch (error) {
-    await Promise.allSettled([kv.close(), sql.close()]);
+    await Promise.allSettled([rawKv.close(), rawSql.close()]);
     throw error;
   }
 }
@@ -130,8 +155,8 @@ async function resolveSecrets(config: Config, sql: Sql): Promise<Secrets> {
 }
 
 /** The signing keys in the registry; an ES256 and an RS256 key are created on first start. */
-async function resolveSigningKeys(sql: Sql): Promise<Array<Record<string, unknown>>> {
-  const keys = createKeyRepository(sql);
+async function resolveSigningKeys(sql: Sql, encryptionKey: Buffer): Promise<Array<Record<string, unknown>>> {
+  const keys = createKeyRepository(sql, { encryptionKey });
   let stored = await keys.list();
   for (const alg of ['ES256', 'RS256'] as const satisfies SigningAlg[]) {
     if (stored.some((key) => key.alg === alg)) continue;

@@ -51,6 +51,8 @@ const envSchema = z.object({
   VIEWS_DIR: optionalString,
   ASSETS_DIR: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  EVENTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   DEMO: flag.optional(),
   MOCK_IDP_PORT: port.optional(),
   DEMO_SP_PORT: port.optional(),
@@ -84,6 +86,10 @@ export interface Config {
   /** A deployer's own templates and message catalogues, and static assets. */
   viewsDir: string | undefined;
   assetsDir: string | undefined;
+  /** Bearer token a Prometheus scraper sends to /metrics; absent = /metrics is open. */
+  metricsToken: string | undefined;
+  /** Business events older than this are deleted. */
+  eventsRetentionDays: number;
   /** Starts the bundled mock IdP and demo SP beside the hub. */
   demo: { mockIdpPort: number; demoSpPort: number } | undefined;
 }
@@ -136,6 +142,8 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     logLevel: e.LOG_LEVEL,
     viewsDir: e.VIEWS_DIR,
     assetsDir: e.ASSETS_DIR,
+    metricsToken: e.METRICS_TOKEN,
+    eventsRetentionDays: e.EVENTS_RETENTION_DAYS,
     demo: demo
       ? { mockIdpPort: e.MOCK_IDP_PORT ?? e.PORT + 1, demoSpPort: e.DEMO_SP_PORT ?? e.PORT + 2 }
       : undefined,

@@ -5,6 +5,7 @@ import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import { type Acr, parseAcrValues, type ServiceProvider } from '../config/federation.ts';
 import { ERRORS, type ErrorCode, RelaisError } from '../errors.ts';
+import { type Events, hashId } from '../events.ts';
 import { grantTypesOf } from '../op/clients.ts';
 import {
   finishWithConsent,
@@ -48,6 +49,8 @@ export interface FlowDependencies {
   /** Cookies get `Secure` when the issuer is https. */
   secureCookies: boolean;
   context(request: FastifyRequest, reply: FastifyReply, uiLocales?: string): PageContext;
+  /** Business events (src/events.ts): one per step. */
+  events: Events;
 }
 
 /** An IdP-side failure brings the citizen back to the mire, with a banner, to pick again. */
@@ -74,14 +77,34 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
   /** Any failure once the SP is trusted goes back to its redirect_uri (FC v2 error routing). */
   async function failToSp(reply: FastifyReply, uid: string, error: RelaisError) {
     reply.request.log.info({ code: error.code, detail: error.detail }, 'login failed');
+    await reportFailure(uid, error);
     await Promise.all([vault.del(citizenKey(uid)), kv.del([failureKey(uid)])]);
     return reply.redirect(await finishWithError(provider, uid, error), 303);
+  }
+
+  /** The login.failed event, with what the hub knows of this login: its SP, the IdP tried last. */
+  async function reportFailure(uid: string, error: RelaisError) {
+    const known = await Promise.all([
+      recallSpReturn(kv, uid),
+      vault.get(citizenKey(uid)) as Promise<CitizenIdentity | undefined>,
+      failureOf(uid),
+    ]).catch(() => []);
+    const [spReturn, citizen, failure] = known;
+    const idpUid = citizen?.idpUid ?? failure?.idpUid;
+    deps.events.emit({
+      name: 'login.failed',
+      clientId: spReturn?.clientId,
+      idpUid,
+      interactionId: uid,
+      errorCode: error.code,
+    });
   }
 
   /** After an IdP failure: back to the mire with a banner (FranceConnect's behaviour). */
   async function backToMire(reply: FastifyReply, uid: string, idpUid: string, error: RelaisError) {
     reply.request.log.info({ code: error.code, detail: error.detail }, 'identity provider failed');
     if (error.code === 'R2002') deps.availability.recordLoginFailure(idpUid);
+    deps.events.emit({ name: 'idp.failed', idpUid, interactionId: uid, errorCode: error.code });
     const failure: MireFailure = { idpUid, code: error.code, detail: error.detail };
     await kv.set(failureKey(uid), JSON.stringify(failure), INTERACTION_TTL);
     return reply.redirect(`/interaction/${uid}`, 303);
@@ -122,6 +145,14 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
       });
       await kv.del([failureKey(view.uid)]);
       bindStateToBrowser(reply, url.searchParams.get('state') ?? '', deps.secureCookies);
+      const acr = requiredLevel(view);
+      deps.events.emit({
+        name: 'idp.chosen',
+        clientId: sp.client_id,
+        idpUid: idp.uid,
+        acr,
+        interactionId: view.uid,
+      });
       return reply.redirect(url.href, 303);
     } catch (error) {
       if (error instanceof RelaisError) return backToMire(reply, view.uid, idp.uid, error);
@@ -175,6 +206,13 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
     agreementMissing = false,
   ) {
     const context = deps.context(request, reply, view.params.ui_locales);
+    deps.events.emit({
+      name: 'consent.shown',
+      clientId: sp.client_id,
+      idpUid: citizen.idpUid,
+      acr: citizen.acr,
+      interactionId: view.uid,
+    });
     const claims = releasedClaims(view.params, sp.scope).filter((claim) => claim in citizen.claims);
     const { given_name, family_name, birthdate, gender } = citizen.claims;
     return reply.view('consent.njk', {
@@ -225,6 +263,12 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
     }
     const hinted = view.params.idp_hint;
     if (hinted && !(await failureOf(uid))) return leaveForIdp(reply, view, hinted);
+    deps.events.emit({
+      name: 'mire.shown',
+      clientId: sp.client_id,
+      acr: requiredLevel(view),
+      interactionId: uid,
+    });
     return renderMire(request, reply, view, sp);
   });
 
@@ -267,6 +311,15 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
     const current = await loadHubSession(vault, view.citizenSessionId, deps.session);
     const { citizenSessionId } = await saveHubSession(vault, citizen, current, deps.session);
     const login = { ...citizen, claims, sub, citizenSessionId };
+    const ids = { sessionId: hashId(citizenSessionId), data: { sub: hashId(sub) } };
+    deps.events.emit({
+      name: 'consent.given',
+      clientId: sp.client_id,
+      idpUid: citizen.idpUid,
+      acr: citizen.acr,
+      interactionId: view.uid,
+      ...ids,
+    });
     const grantTtl = grantTtlFor(grantTypesOf(sp));
     return reply.redirect(await finishWithConsent(provider, vault, view, login, grantTtl), 303);
   });
@@ -292,8 +345,16 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
     if (!stateBoundToBrowser(request, reply, url.searchParams.get('state'))) {
       throw new RelaisError('R4003', { detail: 'callback from a browser that did not start this login' });
     }
+    const started = performance.now();
     const outcome = await handleIdpCallback(deps, url);
     const { interactionUid: uid, idpUid } = outcome.transaction;
+    deps.events.emit({
+      name: 'idp.callback',
+      idpUid,
+      interactionId: uid,
+      errorCode: 'error' in outcome ? outcome.error.code : undefined,
+      data: { ms: Math.round(performance.now() - started) },
+    });
     if ('error' in outcome) return backToMire(reply, uid, idpUid, outcome.error);
     const idp = registry.identityProvider(idpUid);
     if (!idp) return failToSp(reply, uid, new RelaisError('R2005'));
@@ -305,6 +366,7 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
       throw error;
     }
     deps.availability.recordLoginSuccess(idpUid);
+    deps.events.emit({ name: 'identity.verified', idpUid, acr: citizen.acr, interactionId: uid });
     await vault.put(citizenKey(uid), citizen, INTERACTION_TTL);
     return reply.redirect(`/interaction/${uid}`, 303);
   });

@@ -4,6 +4,7 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { asRelaisError } from '../errors.ts';
+import type { Events } from '../events.ts';
 import type { AfterSessionEnd } from '../op/logout.ts';
 import type { SessionLifetime } from '../op/session-lifetime.ts';
 import type { IdpClients } from '../rp/identity-providers.ts';
@@ -21,6 +22,8 @@ export interface LogoutDependencies {
   session: SessionLifetime;
   log: FastifyBaseLogger;
   context(request: FastifyRequest, reply: FastifyReply): PageContext;
+  /** Business events; absent in unit tests. */
+  events?: Events;
 }
 
 /** What follows oidc-provider's logout: end the hub session, then leave for the IdP's logout. */
@@ -36,10 +39,15 @@ export function continueLogoutAtIdp(deps: LogoutDependencies): AfterSessionEnd {
         postLogoutRedirectUri: `${deps.issuer}${LOGOUT_CALLBACK_PATH}`,
         finalLocation: location,
       });
+      deps.events?.emit({
+        name: url ? 'logout.idp_redirected' : 'logout.completed',
+        idpUid: hubSession.idpUid,
+      });
       return url?.href;
     } catch (caught) {
       // An IdP down or gone from the registry is skipped: the citizen goes straight back.
       const error = asRelaisError(caught);
+      deps.events?.emit({ name: 'logout.completed', idpUid: hubSession.idpUid, errorCode: error.code });
       deps.log.info({ code: error.code, detail: error.detail }, 'logout at the identity provider skipped');
       return undefined;
     }
@@ -56,6 +64,7 @@ export function logoutRoutes(app: FastifyInstance, deps: LogoutDependencies): vo
       deps.log.warn({ code: asRelaisError(caught).code }, 'logout transaction unreadable');
       return undefined;
     });
+    deps.events?.emit({ name: 'logout.completed', data: { via: 'idp' } });
     if (next) return reply.redirect(next, 303);
     return reply.view('logged-out.njk', { ...deps.context(request, reply), titleKey: 'loggedOut.title' });
   });

@@ -27,8 +27,9 @@ describe.each(databases)('migrate on $name', (database) => {
   });
 
   it("applies the repo's migrations once: a second run applies nothing", async () => {
-    expect(await migrate(fx.sql)).toEqual({ applied: ['0001_registry.sql'] });
+    expect(await migrate(fx.sql)).toEqual({ applied: ['0001_registry.sql', '0002_events.sql'] });
     expect(await tables(fx.sql)).toEqual([
+      'events',
       'hub_secrets',
       'identity_providers',
       'schema_migrations',

@@ -1,0 +1,158 @@
+// Prometheus metrics, on a registry of this hub's own (tests run several hubs in one process).
+// Login counters and IdP figures derive from the business events; hop durations come from the
+// HTTP layer; store errors from wrappers around the Kv and the Sql.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { BusinessEvent } from './events.ts';
+import type { Kv } from './store/kv.ts';
+import type { Sql } from './store/sql.ts';
+
+/** The steps whose duration is measured (one request each). */
+export type Hop =
+  | 'authorize'
+  | 'mire'
+  | 'idp_redirect'
+  | 'callback'
+  | 'consent'
+  | 'resume'
+  | 'token'
+  | 'userinfo';
+
+export interface Metrics {
+  readonly registry: Registry;
+  onEvent(event: BusinessEvent): void;
+  observeHop(hop: Hop, seconds: number): void;
+  storeError(store: 'redis' | 'postgres', operation: string): void;
+  /** Read at every scrape: 1 = the mire offers the IdP, 0 = greyed. */
+  watchAvailability(read: () => Array<{ idp: string; available: boolean }>): void;
+  text(): Promise<string>;
+  readonly contentType: string;
+}
+
+const label = (value: string | undefined) => value ?? 'unknown';
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const started = new Counter({
+    name: 'relais_logins_started_total',
+    help: 'Authorization requests received, by SP',
+    labelNames: ['sp'],
+    registers,
+  });
+  const completed = new Counter({
+    name: 'relais_logins_completed_total',
+    help: 'Logins completed (consent given, code sent to the SP), by SP and IdP',
+    labelNames: ['sp', 'idp'],
+    registers,
+  });
+  const failed = new Counter({
+    name: 'relais_logins_failed_total',
+    help: 'Logins ended with an error sent to the SP, by SP, IdP (when known) and Relais error code',
+    labelNames: ['sp', 'idp', 'code'],
+    registers,
+  });
+  const hops = new Histogram({
+    name: 'relais_hop_duration_seconds',
+    help: 'Duration of each hop of a login, as the hub serves it',
+    labelNames: ['hop'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const idpCalls = new Histogram({
+    name: 'relais_idp_call_duration_seconds',
+    help: "The hub's calls to an IdP at its callback (token, id_token checks, userinfo), by IdP and outcome",
+    labelNames: ['idp', 'outcome'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+    registers,
+  });
+  const idpErrors = new Counter({
+    name: 'relais_idp_errors_total',
+    help: 'IdP-side failures that sent the citizen back to the mire, by IdP and Relais error code',
+    labelNames: ['idp', 'code'],
+    registers,
+  });
+  const storeErrors = new Counter({
+    name: 'relais_store_errors_total',
+    help: 'Failed Redis (Kv) and PostgreSQL operations',
+    labelNames: ['store', 'operation'],
+    registers,
+  });
+  let readAvailability: () => Array<{ idp: string; available: boolean }> = () => [];
+  new Gauge({
+    name: 'relais_idp_available',
+    help: 'Measured IdP availability: 1 offered on the mire, 0 greyed',
+    labelNames: ['idp'],
+    registers,
+    collect() {
+      this.reset();
+      for (const { idp, available } of readAvailability()) this.set({ idp }, available ? 1 : 0);
+    },
+  });
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    onEvent(event) {
+      const sp = label(event.clientId);
+      switch (event.name) {
+        case 'authorize.received':
+          started.inc({ sp });
+          break;
+        case 'consent.given':
+          completed.inc({ sp, idp: label(event.idpUid) });
+          break;
+        case 'login.failed':
+          failed.inc({ sp, idp: label(event.idpUid), code: label(event.errorCode) });
+          break;
+        case 'idp.callback':
+          if (typeof event.data?.['ms'] === 'number') {
+            const outcome = event.errorCode ? 'error' : 'ok';
+            idpCalls.observe({ idp: label(event.idpUid), outcome }, event.data['ms'] / 1000);
+          }
+          break;
+        case 'idp.failed':
+          idpErrors.inc({ idp: label(event.idpUid), code: label(event.errorCode) });
+          break;
+        default:
+      }
+    },
+    observeHop: (hop, seconds) => hops.observe({ hop }, seconds),
+    storeError: (store, operation) => storeErrors.inc({ store, operation }),
+    watchAvailability(read) {
+      readAvailability = read;
+    },
+    text: () => registry.metrics(),
+  };
+}
+
+/** The Kv, counting its failures (the error still reaches the caller). */
+export function countKvErrors(kv: Kv, metrics: Metrics): Kv {
+  const wrapped = {} as Record<string, unknown>;
+  for (const [name, method] of Object.entries(kv) as Array<
+    [string, (...args: unknown[]) => Promise<unknown>]
+  >) {
+    wrapped[name] = (...args: unknown[]) =>
+      method.apply(kv, args).catch((error: unknown) => {
+        metrics.storeError('redis', name);
+        throw error;
+      });
+  }
+  return wrapped as unknown as Kv;
+}
+
+/** The Sql, counting failed queries (transactions inside withClient count as one operation). */
+export function countSqlErrors(sql: Sql, metrics: Metrics): Sql {
+  const count =
+    (operation: string) =>
+    (error: unknown): never => {
+      metrics.storeError('postgres', operation);
+      throw error;
+    };
+  return {
+    kind: sql.kind,
+    query: <T>(text: string, params?: unknown[]) => sql.query<T>(text, params).catch(count('query')),
+    exec: (text) => sql.exec(text).catch(count('exec')),
+    withClient: (fn) => sql.withClient(fn).catch(count('withClient')),
+    close: () => sql.close(),
+  };
+}

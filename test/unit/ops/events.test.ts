@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { createEvents, EVENT_NAMES, hashId, type StoredEvent } from '../../../src/events.ts';
+
+function recordingLog() {
+  const lines: Array<{ level: string; object: object; message: string }> = [];
+  return {
+    lines,
+    log: {
+      info: (object: object, message: string) => lines.push({ level: 'info', object, message }),
+      warn: (object: object, message: string) => lines.push({ level: 'warn', object, message }),
+    },
+  };
+}
+
+describe('business events', () => {
+  it('is a closed list of unique names', () => {
+    expect(new Set(EVENT_NAMES).size).toBe(EVENT_NAMES.length);
+    expect(EVENT_NAMES).toContain('consent.given');
+  });
+
+  it('hashes an id into 16 hex characters, the same every time, without the id in it', () => {
+    const sub = 'a'.repeat(64);
+    expect(hashId(sub)).toMatch(/^[0-9a-f]{16}$/);
+    expect(hashId(sub)).toBe(hashId(sub));
+    expect(hashId(sub)).not.toBe(hashId('b'.repeat(64)));
+  });
+
+  it('logs each event at once and stores them in one batch, in order, at flush', async () => {
+    const { lines, log } = recordingLog();
+    const batches: StoredEvent[][] = [];
+    const events = createEvents({ log, sink: async (batch) => void batches.push(batch), flushMs: 60_000 });
+    events.emit({ name: 'authorize.received', clientId: 'sp-a' });
+    events.emit({ name: 'mire.shown', clientId: 'sp-a', interactionId: 'i1' });
+    expect(lines.map((line) => line.message)).toEqual(['event authorize.received', 'event mire.shown']);
+    expect(lines[1]?.object).toEqual({
+      event: { name: 'mire.shown', clientId: 'sp-a', interactionId: 'i1' },
+    });
+    expect(batches).toEqual([]);
+    await events.close();
+    expect(batches.map((batch) => batch.map((event) => event.name))).toEqual([
+      ['authorize.received', 'mire.shown'],
+    ]);
+    expect(batches[0]?.[0]?.at).toBeInstanceOf(Date);
+  });
+
+  it('sends a full batch without waiting for the timer', async () => {
+    const { log } = recordingLog();
+    const batches: StoredEvent[][] = [];
+    const events = createEvents({ log, sink: async (batch) => void batches.push(batch), maxBatch: 2 });
+    events.emit({ name: 'sp.token' });
+    events.emit({ name: 'sp.userinfo' });
+    await events.flush();
+    expect(batches).toHaveLength(1);
+    await events.close();
+  });
+
+  it('logs a failed sink and never throws at the emitter, nor for a broken listener', async () => {
+    const { lines, log } = recordingLog();
+    const events = createEvents({
+      log,
+      sink: async () => {
+        throw new Error('database down');
+      },
+    });
+    events.subscribe(() => {
+      throw new Error('listener bug');
+    });
+    expect(() => events.emit({ name: 'idp.chosen', idpUid: 'idp-a' })).not.toThrow();
+    await events.close();
+    expect(lines.at(-1)).toMatchObject({ level: 'warn', message: 'business events not stored' });
+    expect(lines.at(-1)?.object).toMatchObject({ lost: 1 });
+  });
+});
