@@ -20,7 +20,8 @@ const envSchema = z.object({
     .refine((v) => new URL(v).pathname === '/' && !new URL(v).search, 'must be an origin, without a path')
     .optional(),
   DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
-  REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  // redis://, rediss://, or redis+sentinel://host1:26379,host2:26379/<master name> (Sentinel).
+  REDIS_URL: optionalString.pipe(z.url({ protocol: /^(rediss?|redis\+sentinel)$/ }).optional()),
   FEDERATION_FILE: optionalString,
   SUB_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   ENCRYPTION_KEY: optionalString.pipe(

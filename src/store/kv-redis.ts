@@ -1,6 +1,6 @@
 // Kv over Redis (>= 7: GETDEL, SET KEEPTTL, EXPIRE NX/GT). ioredis applies the key prefix to every
 // command, the MULTI and the Lua script alike.
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { assertTtl, type ConsumeResult, DEFAULT_PREFIX, type Kv } from './kv.ts';
 
 // Same rule as markConsumed(): `consumed` is appended rather than re-encoded, because cjson would
@@ -33,13 +33,36 @@ function describeHost(url: string): string {
 
 const ms = (ttlSeconds: number) => Math.max(1, Math.round(ttlSeconds * 1000));
 
+/**
+ * A Redis URL, or a Sentinel one (`redis+sentinel://[:password@]host:port,host:port/<master>`):
+ * with Sentinel, ioredis asks the sentinels for the current master and follows a failover.
+ */
+export function redisConnection(url: string): RedisOptions & { url?: string } {
+  if (!url.startsWith('redis+sentinel://')) return { url };
+  const [authority = '', path = ''] = url.slice('redis+sentinel://'.length).split('/');
+  const at = authority.lastIndexOf('@');
+  const password = at >= 0 ? decodeURIComponent(authority.slice(0, at).split(':').pop() ?? '') : '';
+  const sentinels = authority
+    .slice(at + 1)
+    .split(',')
+    .map((hostPort) => {
+      const [host = 'localhost', port = '26379'] = hostPort.split(':');
+      return { host, port: Number(port) };
+    });
+  const name = decodeURIComponent(path.split('?')[0] ?? '') || 'mymaster';
+  return { sentinels, name, ...(password ? { password } : {}) };
+}
+
 export async function createRedisKv(url: string, prefix: string = DEFAULT_PREFIX): Promise<Kv> {
-  const redis = new Redis(url, {
+  const { url: plain, ...connection } = redisConnection(url);
+  const options: RedisOptions = {
+    ...connection,
     keyPrefix: prefix,
     lazyConnect: true,
     maxRetriesPerRequest: 2,
     connectTimeout: 5000,
-  }) as RedisWithConsume;
+  };
+  const redis = (plain ? new Redis(plain, options) : new Redis(options)) as RedisWithConsume;
   // Connection errors surface on the commands; without a listener ioredis prints them all.
   redis.on('error', () => {});
   redis.defineCommand('consumeOnce', { numberOfKeys: 1, lua: CONSUME_ONCE });
