@@ -156,8 +156,24 @@ async function resolveSecrets(config: Config, sql: Sql): Promise<Secrets> {
 
 /** The signing keys in the registry; an ES256 and an RS256 key are created on first start. */
 async function resolveSigningKeys(sql: Sql, encryptionKey: Buffer): Promise<Array<Record<string, unknown>>> {
-  const keys = createKeyRepository(sql, { encryptionKey });
-  let stored = await keys.list();
+  // Instances starting together on a fresh database must agree on one key set: the first creates
+  // the keys under a lock, the others find them.
+  const stored = await sql.withClient(async (client) => {
+    await client.query('select pg_advisory_lock($1)', [SIGNING_KEYS_LOCK]);
+    try {
+      return await ensureSigningKeys(createKeyRepository(client, { encryptionKey }));
+    } finally {
+      await client.query('select pg_advisory_unlock($1)', [SIGNING_KEYS_LOCK]);
+    }
+  });
+  // Newest first: oidc-provider signs with the first key matching the algorithm.
+  return stored.reverse().map((key) => ({ ...key.privateJwk, alg: key.alg, use: 'sig' }));
+}
+
+const SIGNING_KEYS_LOCK = 7_312_205_411;
+
+async function ensureSigningKeys(keys: ReturnType<typeof createKeyRepository>) {
+  const stored = await keys.list();
   for (const alg of ['ES256', 'RS256'] as const satisfies SigningAlg[]) {
     if (stored.some((key) => key.alg === alg)) continue;
     const { privateKey } = await generateKeyPair(alg, { extractable: true });
@@ -168,7 +184,5 @@ async function resolveSigningKeys(sql: Sql, encryptionKey: Buffer): Promise<Arra
       privateJwk: { ...jwk, alg, use: 'sig' },
     });
   }
-  stored = await keys.list();
-  // Newest first: oidc-provider signs with the first key matching the algorithm.
-  return stored.reverse().map((key) => ({ ...key.privateJwk, alg: key.alg, use: 'sig' }));
+  return keys.list();
 }
