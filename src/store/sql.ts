@@ -78,7 +78,14 @@ export async function connectPostgres(url: string, options: PostgresOptions = {}
   pool.on('error', () => {});
   try {
     await pool.query('select 1');
-    if (options.schema) await pool.query(`create schema if not exists "${options.schema}"`);
+    if (options.schema) {
+      // "if not exists" still races with a concurrent creation (unique violation): that is a success.
+      await pool
+        .query(`create schema if not exists "${options.schema}"`)
+        .catch((error: { code?: string }) => {
+          if (error.code !== '23505' && error.code !== '42P06') throw error;
+        });
+    }
   } catch (error) {
     await pool.end().catch(() => {});
     throw new Error(`cannot connect to PostgreSQL at ${describeHost(url)}: ${(error as Error).message}`, {
