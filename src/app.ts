@@ -69,6 +69,8 @@ export interface App {
   app: FastifyInstance;
   provider: Provider;
   availability: Availability;
+  /** Publishes and signs with this key set from now on (key rotation), without a restart. */
+  useSigningKeys(signingKeys: Array<Record<string, unknown>>): void;
   events: Events;
   metrics: Metrics;
 }
@@ -126,19 +128,6 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   pages.errorHandler(app);
 
   const vault = createVault(deps.kv, deps.secrets.encryptionKey);
-  const provider = createProvider({
-    issuer: deps.issuer,
-    registry: deps.registry,
-    vault,
-    adapter: deps.oidcAdapter,
-    signingKeys: deps.signingKeys,
-    cookieKeys: deps.secrets.cookieKeys,
-    session: deps.session,
-    pages: pages.providerPages,
-  });
-  provider.on('server_error', (_ctx, error) =>
-    app.log.error({ err: { name: error.name, message: error.message } }, 'oidc-provider server error'),
-  );
   const callbackUrl = `${deps.issuer}/idp/callback`;
   const idpClients = createIdpClients({
     registry: deps.registry,
@@ -155,18 +144,39 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     context,
     events,
   };
-  provider.use(
-    endSessionChain({
+  /** One oidc-provider, configured and observed; rebuilt when the signing keys change. */
+  const buildProvider = (signingKeys: Array<Record<string, unknown>>) => {
+    const built = createProvider({
+      issuer: deps.issuer,
+      registry: deps.registry,
       vault,
-      afterSessionEnd: continueLogoutAtIdp(logout),
-      onError: (error) => {
-        const err = error instanceof Error ? { name: error.name, message: error.message } : String(error);
-        app.log.error({ err }, 'logout past oidc-provider failed');
-      },
-    }),
-  );
-  observeProvider(provider, events, metrics);
-  await mountProvider(app, provider, deps.issuer);
+      adapter: deps.oidcAdapter,
+      signingKeys,
+      cookieKeys: deps.secrets.cookieKeys,
+      session: deps.session,
+      pages: pages.providerPages,
+    });
+    built.on('server_error', (_ctx, error) =>
+      app.log.error({ err: { name: error.name, message: error.message } }, 'oidc-provider server error'),
+    );
+    built.use(
+      endSessionChain({
+        vault,
+        afterSessionEnd: continueLogoutAtIdp(logout),
+        onError: (error) => {
+          const err = error instanceof Error ? { name: error.name, message: error.message } : String(error);
+          app.log.error({ err }, 'logout past oidc-provider failed');
+        },
+      }),
+    );
+    observeProvider(built, events, metrics);
+    return built;
+  };
+  // Every oidc-provider built here shares the stores and the configuration, so a request served
+  // by a newer one (after a key rotation) continues what an older one began.
+  let current = buildProvider(deps.signingKeys);
+  const provider = currentProvider(() => current);
+  await mountProvider(app, () => current, deps.issuer);
   const availability = deps.availability ?? createAvailability({ registry: deps.registry });
   metrics.watchAvailability(() =>
     deps.registry
@@ -212,7 +222,27 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     metrics,
     metricsToken: deps.metricsToken,
   });
-  return { app, provider, availability, events, metrics };
+  return {
+    app,
+    provider,
+    availability,
+    events,
+    metrics,
+    useSigningKeys(signingKeys) {
+      current = buildProvider(signingKeys);
+    },
+  };
+}
+
+/** A Provider that is always the current one (its methods bound to it). */
+function currentProvider(current: () => Provider): Provider {
+  return new Proxy({} as Provider, {
+    get(_target, property) {
+      const instance = current();
+      const value = Reflect.get(instance, property, instance);
+      return typeof value === 'function' && !/^[A-Z]/.test(String(property)) ? value.bind(instance) : value;
+    },
+  });
 }
 
 /** The hub's own routes whose duration is a hop of the login. */

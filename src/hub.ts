@@ -1,23 +1,18 @@
 // The hub wired to its stores: PostgreSQL (or embedded PGlite) for the registry, Redis (or an
 // in-process store) for everything short-lived. main.ts and the end-to-end tests both start here.
 import { randomBytes } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import { type App, buildApp } from './app.ts';
 import { demoFederation } from './config/demo-federation.ts';
 import type { Federation } from './config/federation.ts';
 import { loadFederationFile, parseFederation } from './config/federation-file.ts';
 import { type Config, ConfigError, type Secrets } from './config/index.ts';
 import { countKvErrors, countSqlErrors, createMetrics } from './metrics.ts';
+import { generateSigningKey, type KeySet, keySet, SIGNING_ALGS } from './op/signing-keys.ts';
 import { insertEvents, pruneEvents } from './store/events.ts';
 import { createMemoryKv, createRedisKv, type Kv } from './store/kv.ts';
 import { migrate } from './store/migrations.ts';
 import { createOidcAdapter } from './store/oidc-adapter.ts';
-import {
-  createKeyRepository,
-  createRegistryRepository,
-  createSecretRepository,
-  type SigningAlg,
-} from './store/registry.ts';
+import { createKeyRepository, createRegistryRepository, createSecretRepository } from './store/registry.ts';
 import { createRegistry, type Registry } from './store/registry-cache.ts';
 import { connectPostgres, openPglite, type Sql } from './store/sql.ts';
 
@@ -68,7 +63,8 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     const federation = await resolveFederation(options);
     if (federation) await repository.upsertFederation(federation);
     const registry = await createRegistry(repository);
-    const signingKeys = await resolveSigningKeys(sql, secrets.encryptionKey);
+    let keys = await resolveSigningKeys(sql, secrets.encryptionKey);
+    const signingKeys = keys.jwks;
     const built = await buildApp({
       issuer: config.issuer,
       registry,
@@ -89,10 +85,20 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     });
     built.availability.start();
     // Another instance, or an operator, may change the registry: no restart needed to see it.
+    // Keys too: a rotated key is published, then signs once activated, on every instance.
+    const keyRepository = createKeyRepository(sql, { encryptionKey: secrets.encryptionKey });
+    const refreshKeys = async () => {
+      const next = keySet(await keyRepository.list());
+      if (next.fingerprint === keys.fingerprint) return;
+      keys = next;
+      built.useSigningKeys(next.jwks);
+      built.app.log.info({ signers: next.signers, published: next.jwks.length }, 'signing keys changed');
+    };
     const watch = setInterval(() => {
       registry
         .refreshIfChanged()
         .catch((error) => built.app.log.warn({ err: error }, 'registry refresh failed'));
+      refreshKeys().catch((error) => built.app.log.warn({ err: error }, 'signing keys refresh failed'));
     }, REGISTRY_REFRESH_MS);
     watch.unref();
     const prune = () =>
@@ -155,7 +161,7 @@ async function resolveSecrets(config: Config, sql: Sql): Promise<Secrets> {
 }
 
 /** The signing keys in the registry; an ES256 and an RS256 key are created on first start. */
-async function resolveSigningKeys(sql: Sql, encryptionKey: Buffer): Promise<Array<Record<string, unknown>>> {
+async function resolveSigningKeys(sql: Sql, encryptionKey: Buffer): Promise<KeySet> {
   // Instances starting together on a fresh database must agree on one key set: the first creates
   // the keys under a lock, the others find them.
   const stored = await sql.withClient(async (client) => {
@@ -166,23 +172,15 @@ async function resolveSigningKeys(sql: Sql, encryptionKey: Buffer): Promise<Arra
       await client.query('select pg_advisory_unlock($1)', [SIGNING_KEYS_LOCK]);
     }
   });
-  // Newest first: oidc-provider signs with the first key matching the algorithm.
-  return stored.reverse().map((key) => ({ ...key.privateJwk, alg: key.alg, use: 'sig' }));
+  return keySet(stored);
 }
 
 const SIGNING_KEYS_LOCK = 7_312_205_411;
 
 async function ensureSigningKeys(keys: ReturnType<typeof createKeyRepository>) {
   const stored = await keys.list();
-  for (const alg of ['ES256', 'RS256'] as const satisfies SigningAlg[]) {
-    if (stored.some((key) => key.alg === alg)) continue;
-    const { privateKey } = await generateKeyPair(alg, { extractable: true });
-    const jwk = await exportJWK(privateKey);
-    await keys.insert({
-      kid: await calculateJwkThumbprint(jwk),
-      alg,
-      privateJwk: { ...jwk, alg, use: 'sig' },
-    });
+  for (const alg of SIGNING_ALGS) {
+    if (!stored.some((key) => key.alg === alg)) await keys.insert(await generateSigningKey(alg));
   }
   return keys.list();
 }

@@ -8,7 +8,7 @@ import { parseArgs, UsageError } from './args.ts';
 import { CliError, type CliIo, createContext } from './context.ts';
 import { type Kind, runEntryCommand } from './entries.ts';
 import { exportFederation, importFederation } from './federation.ts';
-import { listKeys, runMigrate, showStats } from './operations.ts';
+import { listKeys, retireKey, rotateKeys, runMigrate, showStats } from './operations.ts';
 
 export type { CliIo } from './context.ts';
 
@@ -19,13 +19,20 @@ export const USAGE = `usage: relais [--embedded] [--json] <command>
   idp add --json '{…}' | --file entry.json add an identity provider
   idp list | show ID | disable ID | enable ID
   keys list                                the hub's signing keys (public facts only)
+  keys rotate [--delay SECONDS] [--alg A]  new keys, published now, signing after the delay (900 s)
+  keys retire KID                          stop publishing a key that no longer signs
   import FILE                              upsert a federation file
   export [--with-secrets]                  print the registry as a federation file
   stats [--days N]                         business events of the last N days (default 7)
 environment: DATABASE_URL (or --embedded: PGLITE_DIR), ENCRYPTION_KEY, as for the hub`;
 
 const GLOBAL_FLAGS = ['embedded', 'json', 'help'];
-const COMMAND_FLAGS: Record<string, string[]> = { add: ['file'], export: ['with-secrets'], stats: ['days'] };
+const COMMAND_FLAGS: Record<string, string[]> = {
+  add: ['file'],
+  export: ['with-secrets'],
+  stats: ['days'],
+  keys: ['delay', 'alg'],
+};
 
 function checkFlags(flags: Map<string, string | true>, command: string): void {
   const allowed = new Set([...GLOBAL_FLAGS, ...(COMMAND_FLAGS[command] ?? [])]);
@@ -46,12 +53,15 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     }
     const isEntry = group === 'sp' || group === 'idp';
     const single = group === 'migrate' || group === 'export' || group === 'stats';
-    const tooMany = isEntry ? extra.length > 0 : single ? action !== undefined : id !== undefined;
+    const takesId = isEntry || (group === 'keys' && action === 'retire');
+    const tooMany = takesId ? extra.length > 0 : single ? action !== undefined : id !== undefined;
     if (tooMany) throw new UsageError(`too many arguments for "${group}"`);
     checkFlags(flags, isEntry ? (action ?? group) : group);
     if (isEntry && !action)
       throw new UsageError(`${group} needs a command: add, list, show, disable, enable`);
-    if (group === 'keys' && action !== 'list') throw new UsageError('keys has one command: keys list');
+    if (group === 'keys' && !['list', 'rotate', 'retire'].includes(action ?? '')) {
+      throw new UsageError('keys needs a command: list, rotate, retire');
+    }
     if (group === 'import' && !action) throw new UsageError('import needs a FILE');
     if (!isEntry && !single && group !== 'keys' && group !== 'import') {
       throw new UsageError(`unknown command "${group}"`);
@@ -60,6 +70,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     close = ctx.close;
     if (isEntry) await runEntryCommand(ctx, group as Kind, action ?? '', id);
     else if (group === 'migrate') await runMigrate(ctx);
+    else if (group === 'keys' && action === 'rotate') await rotateKeys(ctx);
+    else if (group === 'keys' && action === 'retire') await retireKey(ctx, id);
     else if (group === 'keys') await listKeys(ctx);
     else if (group === 'import') await importFederation(ctx, action ?? '');
     else if (group === 'export') await exportFederation(ctx);

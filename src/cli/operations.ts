@@ -1,9 +1,10 @@
 // migrate, keys list and stats: the commands that are not about one registry entry.
 
+import { generateSigningKey, keySet, retirable, SIGNING_ALGS } from '../op/signing-keys.ts';
 import { summariseEvents } from '../store/events.ts';
 import { migrate } from '../store/migrations.ts';
 import { UsageError } from './args.ts';
-import type { Context } from './context.ts';
+import { CliError, type Context } from './context.ts';
 import { fields, table } from './output.ts';
 
 export async function runMigrate(ctx: Context): Promise<void> {
@@ -14,13 +15,60 @@ export async function runMigrate(ctx: Context): Promise<void> {
 
 /** Public facts only: the private JWK never leaves the repository. */
 export async function listKeys(ctx: Context): Promise<void> {
-  const keys = (await (await ctx.keys()).list()).map((key) => ({
+  const stored = await (await ctx.keys()).list();
+  const { signers } = keySet(stored);
+  const keys = stored.map((key) => ({
     kid: key.kid,
     alg: key.alg,
     created_at: key.createdAt.toISOString(),
+    activates_at: key.activatesAt.toISOString(),
+    signing: signers[key.alg] === key.kid ? 'yes' : 'no',
   }));
   if (ctx.json) ctx.printJson(keys);
-  else ctx.print(table(['kid', 'alg', 'created_at'], keys));
+  else ctx.print(table(['kid', 'alg', 'created_at', 'activates_at', 'signing'], keys));
+}
+
+/** Tokens signed by a key live at most 60 s; a retired key is kept this long past its successor. */
+export const RETIRE_GRACE_SECONDS = 300;
+
+/**
+ * A new ES256 and RS256 key (or --alg one), published at once, signing after --delay seconds
+ * (default 900): SPs that cache the JWKS fetch the new key before a token signed with it arrives.
+ */
+export async function rotateKeys(ctx: Context): Promise<void> {
+  const delayFlag = ctx.flags.get('delay');
+  const delay = delayFlag === undefined ? 900 : Number(delayFlag);
+  if (!Number.isInteger(delay) || delay < 0)
+    throw new UsageError('--delay must be a whole number of seconds ≥ 0');
+  const algFlag = ctx.flags.get('alg');
+  const algs = algFlag === undefined ? SIGNING_ALGS : SIGNING_ALGS.filter((alg) => alg === algFlag);
+  if (!algs.length) throw new UsageError('--alg must be ES256 or RS256');
+  const keys = await ctx.keys();
+  const activatesAt = new Date(Date.now() + delay * 1000);
+  const created = [];
+  for (const alg of algs) {
+    const key = await generateSigningKey(alg);
+    await keys.insert({ ...key, activatesAt });
+    created.push({ kid: key.kid, alg, activates_at: activatesAt.toISOString() });
+  }
+  if (ctx.json) ctx.printJson(created);
+  else ctx.print(table(['kid', 'alg', 'activates_at'], created));
+}
+
+/** Stops publishing a key, once it no longer signs and nothing it signed can still be valid. */
+export async function retireKey(ctx: Context, kid: string | undefined): Promise<void> {
+  if (!kid) throw new UsageError('keys retire needs a KID');
+  const repository = await ctx.keys();
+  const keys = await repository.list();
+  const key = keys.find((candidate) => candidate.kid === kid);
+  if (!key) throw new CliError(`key "${kid}": not found (or already retired)`);
+  if (!retirable(key, keys, RETIRE_GRACE_SECONDS)) {
+    throw new CliError(
+      `key "${kid}": still signing, or retired less than ${RETIRE_GRACE_SECONDS} s after a newer ${key.alg} key started signing`,
+    );
+  }
+  await repository.retire(kid);
+  ctx.print(ctx.json ? JSON.stringify({ retired: kid }) : `retired ${kid}`);
 }
 
 const percent = (rate: number) => `${(rate * 100).toFixed(1)}%`;

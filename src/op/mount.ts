@@ -19,13 +19,27 @@ const PROVIDER_ROUTES = [
   '/session/end/success',
 ];
 
-export async function mountProvider(app: FastifyInstance, provider: Provider, issuer: string): Promise<void> {
-  const callback = provider.callback();
+export async function mountProvider(
+  app: FastifyInstance,
+  current: () => Provider,
+  issuer: string,
+): Promise<void> {
+  // The provider may be replaced (key rotation): each request goes to the current one.
+  const handlers = new WeakMap<Provider, ReturnType<Provider['callback']>>();
+  const callback: ReturnType<Provider['callback']> = (req, res) => {
+    const provider = current();
+    let handler = handlers.get(provider);
+    if (!handler) {
+      provider.proxy = true;
+      handler = provider.callback();
+      handlers.set(provider, handler);
+    }
+    return handler(req, res);
+  };
   // oidc-provider builds its URLs from the request (Host, protocol): pin them to the issuer, so a
   // forged Host cannot change an endpoint and a TLS-terminating proxy in front yields https URLs
   // and Secure cookies.
   const { host, protocol } = new URL(issuer);
-  provider.proxy = true;
   app.post('/authorize', async (request, reply) => {
     // FC v2 authorize forms are urlencoded; anything else is not an authorization request.
     if (!/^application\/x-www-form-urlencoded\b/i.test(request.headers['content-type'] ?? '')) {

@@ -145,6 +145,8 @@ export interface SigningKey {
   alg: SigningAlg;
   privateJwk: JsonWebKey & { kid: string };
   createdAt: Date;
+  /** Published from its creation, signs only from this instant (rotation). */
+  activatesAt: Date;
 }
 
 const signingKeyRow = z.object({
@@ -153,12 +155,15 @@ const signingKeyRow = z.object({
   // A sealed JWK is a JSON string; rows written before sealing hold the JWK object.
   private_jwk: z.union([z.record(z.string(), z.unknown()), z.string().startsWith(SEALED_PREFIX)]),
   created_at: z.date(),
+  activates_at: z.date(),
 });
 
 export interface KeyRepository {
   /** Keys not retired, oldest first. */
   list(): Promise<SigningKey[]>;
-  insert(key: { kid: string; alg: SigningAlg; privateJwk: JsonWebKey }): Promise<void>;
+  insert(key: { kid: string; alg: SigningAlg; privateJwk: JsonWebKey; activatesAt?: Date }): Promise<void>;
+  /** No longer published; false when the key is unknown or already retired. */
+  retire(kid: string): Promise<boolean>;
 }
 
 export function createKeyRepository(sql: Sql, crypto: RegistryCrypto): KeyRepository {
@@ -172,7 +177,7 @@ export function createKeyRepository(sql: Sql, crypto: RegistryCrypto): KeyReposi
   return {
     list: async () => {
       const rows = await sql.query(
-        'select kid, alg, private_jwk, created_at from signing_keys where retired_at is null order by created_at, kid',
+        'select kid, alg, private_jwk, created_at, activates_at from signing_keys where retired_at is null order by created_at, kid',
       );
       return rows.map((raw) => {
         const row = signingKeyRow.parse(raw);
@@ -181,17 +186,29 @@ export function createKeyRepository(sql: Sql, crypto: RegistryCrypto): KeyReposi
           alg: row.alg,
           privateJwk: { ...openJwk(row), kid: row.kid },
           createdAt: row.created_at,
+          activatesAt: row.activates_at,
         };
       });
     },
     insert: async (signingKey) => {
       const jwk = { ...signingKey.privateJwk, kid: signingKey.kid };
-      await sql.query('insert into signing_keys (kid, alg, private_jwk) values ($1, $2, $3::jsonb)', [
-        signingKey.kid,
-        signingKey.alg,
-        JSON.stringify(sealValue(key, 'signing_keys', signingKey.kid, jwk)),
-      ]);
+      await sql.query(
+        'insert into signing_keys (kid, alg, private_jwk, activates_at) values ($1, $2, $3::jsonb, coalesce($4, now()))',
+        [
+          signingKey.kid,
+          signingKey.alg,
+          JSON.stringify(sealValue(key, 'signing_keys', signingKey.kid, jwk)),
+          signingKey.activatesAt ?? null,
+        ],
+      );
     },
+    retire: async (kid) =>
+      (
+        await sql.query(
+          'update signing_keys set retired_at = now() where kid = $1 and retired_at is null returning kid',
+          [kid],
+        )
+      ).length > 0,
   };
 }
 

@@ -37,6 +37,8 @@ export interface Federation {
   hubs: Hub[];
   /** Requests each instance received through the round-robin proxy. */
   hits(): number[];
+  /** The hub's environment (for the admin CLI run against the same stores). */
+  env: Record<string, string | undefined>;
   issuer: string;
   idps: Map<string, MockIdp>;
   sps: Map<string, TestSp & { redirect_uris: string[]; post_logout_redirect_uris: string[] }>;
@@ -98,7 +100,7 @@ export async function startFederation(spec: {
     ]),
   );
   const schema = `e2e_${randomBytes(6).toString('hex')}`;
-  const config = loadConfig({
+  const env = {
     PORT: String(hubPort),
     HOST: HUB_HOST,
     ISSUER: issuer,
@@ -109,7 +111,8 @@ export async function startFederation(spec: {
     ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     COOKIE_KEYS: randomBytes(32).toString('hex'),
     IDP_TIMEOUT_MS: '2000',
-  });
+  };
+  const config = loadConfig(env);
   const hubs: Hub[] = [];
   for (let i = 0; i < (spec.instances ?? 1); i += 1) {
     hubs.push(
@@ -139,6 +142,7 @@ export async function startFederation(spec: {
     hub,
     hubs,
     hits: () => balancer?.hits ?? [],
+    env,
     issuer,
     idps,
     sps,

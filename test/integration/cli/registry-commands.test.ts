@@ -167,8 +167,19 @@ describe.each(cliDatabases)('relais sp/idp on $name', (database) => {
       privateJwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'private-d' },
     });
     const listed = await db.cli('keys', 'list', '--json');
-    expect(JSON.parse(listed.stdout)).toEqual([{ kid: 'k-1', alg: 'ES256', created_at: expect.any(String) }]);
-    expect((await db.cli('keys', 'list')).stdout).toMatch(/^KID\s+ALG\s+CREATED_AT\nk-1\s+ES256\s+\d{4}-/);
+    expect(JSON.parse(listed.stdout)).toEqual([
+      {
+        kid: 'k-1',
+        alg: 'ES256',
+        created_at: expect.any(String),
+        activates_at: expect.any(String),
+        signing: 'yes',
+      },
+    ]);
+    expect(listed.stdout).not.toContain('private-d');
+    expect((await db.cli('keys', 'list')).stdout).toMatch(
+      /^KID\s+ALG\s+CREATED_AT\s+ACTIVATES_AT\s+SIGNING\nk-1\s+ES256\s+\d{4}-/,
+    );
   });
 
   it('stats prints the event summary', async () => {

@@ -27,7 +27,9 @@ describe.each(databases)('migrate on $name', (database) => {
   });
 
   it("applies the repo's migrations once: a second run applies nothing", async () => {
-    expect(await migrate(fx.sql)).toEqual({ applied: ['0001_registry.sql', '0002_events.sql'] });
+    expect(await migrate(fx.sql)).toEqual({
+      applied: ['0001_registry.sql', '0002_events.sql', '0003_signing_key_activation.sql'],
+    });
     expect(await tables(fx.sql)).toEqual([
       'events',
       'hub_secrets',
