@@ -15,7 +15,7 @@ async function main() {
   await hub.app.listen({ port: config.port, host: config.host });
   const stops: Array<() => Promise<void>> = [() => hub.close()];
 
-  if (config.demo) {
+  if (config.demo?.inProcess) {
     const demo = await startDemo(config.issuer, config.demo, config.host);
     stops.unshift(() => demo.close());
     log.info(`demo mock IdP on ${demo.mockIdpUrl}, demo SP on ${demo.demoSpUrl}`);

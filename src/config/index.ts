@@ -55,6 +55,8 @@ const envSchema = z.object({
   METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   EVENTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   DEMO: flag.optional(),
+  // Demo mode runs the mock IdP and the demo SP in the hub's process, unless they run apart (npm run stack).
+  DEMO_SERVICES: flag.default(true),
   MOCK_IDP_PORT: port.optional(),
   DEMO_SP_PORT: port.optional(),
 });
@@ -92,7 +94,7 @@ export interface Config {
   /** Business events older than this are deleted. */
   eventsRetentionDays: number;
   /** Starts the bundled mock IdP and demo SP beside the hub. */
-  demo: { mockIdpPort: number; demoSpPort: number } | undefined;
+  demo: { mockIdpPort: number; demoSpPort: number; inProcess: boolean } | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -146,7 +148,11 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     metricsToken: e.METRICS_TOKEN,
     eventsRetentionDays: e.EVENTS_RETENTION_DAYS,
     demo: demo
-      ? { mockIdpPort: e.MOCK_IDP_PORT ?? e.PORT + 1, demoSpPort: e.DEMO_SP_PORT ?? e.PORT + 2 }
+      ? {
+          mockIdpPort: e.MOCK_IDP_PORT ?? e.PORT + 1,
+          demoSpPort: e.DEMO_SP_PORT ?? e.PORT + 2,
+          inProcess: e.DEMO_SERVICES,
+        }
       : undefined,
   });
 }

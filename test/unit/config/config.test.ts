@@ -8,7 +8,7 @@ describe('configuration from the environment', () => {
     expect(config).toMatchObject({ port: 3000, host: '127.0.0.1', issuer: 'http://localhost:3000' });
     expect(config.databaseUrl).toBeUndefined();
     expect(config.redisUrl).toBeUndefined();
-    expect(config.demo).toEqual({ mockIdpPort: 3001, demoSpPort: 3002 });
+    expect(config.demo).toEqual({ mockIdpPort: 3001, demoSpPort: 3002, inProcess: true });
   });
 
   it('names the variable of a bad value in one line', () => {

@@ -1,0 +1,98 @@
+// npm run stack: the docker-compose topology as local processes, against the local PostgreSQL and
+// Redis: two hub instances behind a round-robin proxy at the issuer, the mock IdP and the demo SP.
+// A developer's tool (touches `process`, like main.ts).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer, request } from 'node:http';
+import { fileURLToPath } from 'node:url';
+
+const base = Number(process.env.STACK_PORT ?? 3000);
+const { DATABASE_URL, REDIS_URL } = process.env;
+if (!DATABASE_URL || !REDIS_URL) {
+  process.stderr.write('stack: DATABASE_URL and REDIS_URL are required (the instances share them)\n');
+  process.exit(2);
+}
+
+const issuer = `http://localhost:${base}`;
+const hubPorts = [base + 10, base + 11];
+const file = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const children: ChildProcess[] = [];
+
+function start(name: string, script: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, [file(script)], {
+    env: { ...process.env, ...env },
+    stdio: 'inherit',
+  });
+  child.on('exit', (code) => {
+    if (!stopping) process.stderr.write(`stack: ${name} exited (${code}); stopping\n`);
+    void stop();
+  });
+  children.push(child);
+}
+
+start('mock IdP', './mock-idp/main.ts', {
+  MOCK_IDP_ISSUER: `http://localhost:${base + 1}`,
+  MOCK_IDP_CLIENTS: JSON.stringify([
+    {
+      client_id: 'relais',
+      client_secret: 'relais-demo-secret-at-least-32-characters!!',
+      client_name: 'Relais',
+      redirect_uris: [`${issuer}/idp/callback`],
+      post_logout_redirect_uris: [`${issuer}/idp/logout-callback`],
+    },
+  ]),
+});
+start('demo SP', './demo-sp/main.ts', {
+  DEMO_SP_URL: `http://localhost:${base + 2}`,
+  DEMO_SP_ISSUER: issuer,
+});
+for (const port of hubPorts) {
+  start(`hub :${port}`, './main.ts', {
+    PORT: String(port),
+    ISSUER: issuer,
+    DEMO: 'true',
+    DEMO_SERVICES: 'false',
+    MOCK_IDP_PORT: String(base + 1),
+    DEMO_SP_PORT: String(base + 2),
+  });
+}
+
+// The round-robin proxy in front of the instances, as nginx does in docker-compose.
+let next = 0;
+const proxy = createServer((req, res) => {
+  const port = hubPorts[next++ % hubPorts.length];
+  const upstream = request(
+    { host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers },
+    (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    },
+  );
+  upstream.on('error', () => res.writeHead(502).end());
+  req.pipe(upstream);
+});
+proxy.listen(base, '127.0.0.1', () =>
+  process.stdout.write(
+    `\nstack: open http://localhost:${base + 2} (hubs ${hubPorts.join(', ')} behind ${issuer})\n\n`,
+  ),
+);
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  proxy.close();
+  proxy.closeAllConnections();
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+  process.exit(0);
+}
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());
