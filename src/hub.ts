@@ -133,11 +133,10 @@ async function resolveFederation(options: HubOptions): Promise<Federation | unde
   if (options.federation !== undefined) return parseFederation(options.federation, config.allowInsecureHttp);
   if (config.federationFile) return loadFederationFile(config.federationFile, config.allowInsecureHttp);
   if (!config.demo) return undefined;
-  const local = (port: number) => `http://localhost:${port}`;
   return demoFederation({
     hub: config.issuer,
-    mockIdp: local(config.demo.mockIdpPort),
-    demoSp: local(config.demo.demoSpPort),
+    mockIdp: config.demo.mockIdpUrl,
+    demoSp: config.demo.demoSpUrl,
   });
 }
 

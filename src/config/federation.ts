@@ -25,9 +25,16 @@ export function acrRank(acr: Acr): number {
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
-/** http is only for loopback addresses (tests, the demo, a developer's machine). */
+/**
+ * http is only for loopback addresses (tests, the demo, a developer's machine): localhost and its
+ * subdomains (RFC 6761; browsers resolve them to loopback), 127.0.0.0/8, [::1].
+ */
 export function isLoopbackUrl(url: URL): boolean {
-  return LOOPBACK_HOSTS.has(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
+  return (
+    LOOPBACK_HOSTS.has(url.hostname) ||
+    url.hostname.endsWith('.localhost') ||
+    /^127\.\d+\.\d+\.\d+$/.test(url.hostname)
+  );
 }
 
 const url = z.url({ protocol: /^https?$/ });

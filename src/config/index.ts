@@ -57,6 +57,9 @@ const envSchema = z.object({
   DEMO: flag.optional(),
   // Demo mode runs the mock IdP and the demo SP in the hub's process, unless they run apart (npm run stack).
   DEMO_SERVICES: flag.default(true),
+  // Where the demo's mock IdP and demo SP are reached, when not http://localhost:<port> (compose).
+  MOCK_IDP_URL: z.url({ protocol: /^https?$/ }).optional(),
+  DEMO_SP_URL: z.url({ protocol: /^https?$/ }).optional(),
   MOCK_IDP_PORT: port.optional(),
   DEMO_SP_PORT: port.optional(),
 });
@@ -94,7 +97,9 @@ export interface Config {
   /** Business events older than this are deleted. */
   eventsRetentionDays: number;
   /** Starts the bundled mock IdP and demo SP beside the hub. */
-  demo: { mockIdpPort: number; demoSpPort: number; inProcess: boolean } | undefined;
+  demo:
+    | { mockIdpPort: number; demoSpPort: number; mockIdpUrl: string; demoSpUrl: string; inProcess: boolean }
+    | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -151,6 +156,11 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       ? {
           mockIdpPort: e.MOCK_IDP_PORT ?? e.PORT + 1,
           demoSpPort: e.DEMO_SP_PORT ?? e.PORT + 2,
+          mockIdpUrl: (e.MOCK_IDP_URL ?? `http://localhost:${e.MOCK_IDP_PORT ?? e.PORT + 1}`).replace(
+            /\/$/,
+            '',
+          ),
+          demoSpUrl: (e.DEMO_SP_URL ?? `http://localhost:${e.DEMO_SP_PORT ?? e.PORT + 2}`).replace(/\/$/, ''),
           inProcess: e.DEMO_SERVICES,
         }
       : undefined,

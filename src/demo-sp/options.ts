@@ -67,10 +67,11 @@ const optionsSchema = z.object({
   logger: z.boolean().default(false),
 });
 
-/** localhost, 127.0.0.0/8 and ::1: the only hosts where plain http is acceptable. */
+/** localhost and its subdomains (RFC 6761), 127.0.0.0/8 and ::1: where plain http is acceptable. */
 export function isLoopback(url: URL): boolean {
   return (
     url.hostname === 'localhost' ||
+    url.hostname.endsWith('.localhost') ||
     url.hostname === '[::1]' ||
     /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(url.hostname)
   );

@@ -62,7 +62,8 @@ const idp = await createMockIdp({
   idTokenAlg: parseAlg('MOCK_IDP_ID_TOKEN_ALG'),
   userinfoAlg: parseAlg('MOCK_IDP_USERINFO_ALG') ?? null,
 }).catch((error: unknown) => fail('MOCK_IDP_ISSUER', error instanceof Error ? error.message : 'is invalid'));
-await idp.listen();
+// MOCK_IDP_HOST: where to listen when it is not the issuer's host (0.0.0.0 in a container).
+await idp.listen(process.env['MOCK_IDP_HOST'] || undefined);
 console.log(`mock IdP listening at ${idp.issuer}`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

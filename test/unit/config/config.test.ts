@@ -8,7 +8,13 @@ describe('configuration from the environment', () => {
     expect(config).toMatchObject({ port: 3000, host: '127.0.0.1', issuer: 'http://localhost:3000' });
     expect(config.databaseUrl).toBeUndefined();
     expect(config.redisUrl).toBeUndefined();
-    expect(config.demo).toEqual({ mockIdpPort: 3001, demoSpPort: 3002, inProcess: true });
+    expect(config.demo).toEqual({
+      mockIdpPort: 3001,
+      demoSpPort: 3002,
+      mockIdpUrl: 'http://localhost:3001',
+      demoSpUrl: 'http://localhost:3002',
+      inProcess: true,
+    });
   });
 
   it('names the variable of a bad value in one line', () => {
@@ -63,6 +69,13 @@ describe('the federation file', () => {
     expect(parseFederation(insecure, true).serviceProviders).toHaveLength(1);
     const loopback = { serviceProviders: [{ ...sp, redirect_uris: ['http://127.0.0.1:8080/callback'] }] };
     expect(parseFederation(loopback, false).serviceProviders).toHaveLength(1);
+    // RFC 6761: localhost and its subdomains are loopback names (the compose demo uses them).
+    const named = {
+      serviceProviders: [{ ...sp, redirect_uris: ['http://demo-sp.localhost:3002/callback'] }],
+    };
+    expect(parseFederation(named, false).serviceProviders).toHaveLength(1);
+    const lookalike = { serviceProviders: [{ ...sp, redirect_uris: ['http://localhost.example/callback'] }] };
+    expect(() => parseFederation(lookalike, false)).toThrow(/only allowed on loopback/);
   });
 
   it('refuses an SP naming an unknown identity provider', () => {
