@@ -21,7 +21,9 @@ const envSchema = z.object({
     .optional(),
   DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   // redis://, rediss://, or redis+sentinel://host1:26379,host2:26379/<master name> (Sentinel).
-  REDIS_URL: optionalString.pipe(z.url({ protocol: /^(rediss?|redis\+sentinel)$/ }).optional()),
+  REDIS_URL: optionalString.pipe(
+    z.url({ protocol: /^(rediss?|redis\+sentinel|redis\+cluster)$/ }).optional(),
+  ),
   FEDERATION_FILE: optionalString,
   SUB_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   ENCRYPTION_KEY: optionalString.pipe(

@@ -1,6 +1,6 @@
 // Kv over Redis (>= 7: GETDEL, SET KEEPTTL, EXPIRE NX/GT). ioredis applies the key prefix to every
 // command, the MULTI and the Lua script alike.
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { assertTtl, type ConsumeResult, DEFAULT_PREFIX, type Kv } from './kv.ts';
 
 // Same rule as markConsumed(): `consumed` is appended rather than re-encoded, because cjson would
@@ -53,8 +53,19 @@ export function redisConnection(url: string): RedisOptions & { url?: string } {
   return { sentinels, name, ...(password ? { password } : {}) };
 }
 
+/** `redis+cluster://host:port,host:port`: the seed nodes of a Redis Cluster. */
+export function clusterNodes(url: string): Array<{ host: string; port: number }> | undefined {
+  if (!url.startsWith('redis+cluster://')) return undefined;
+  const authority = url.slice('redis+cluster://'.length).split('/')[0] ?? '';
+  return authority.split(',').map((hostPort) => {
+    const [host = 'localhost', port = '6379'] = hostPort.split(':');
+    return { host, port: Number(port) };
+  });
+}
+
 export async function createRedisKv(url: string, prefix: string = DEFAULT_PREFIX): Promise<Kv> {
-  const { url: plain, ...connection } = redisConnection(url);
+  const nodes = clusterNodes(url);
+  const { url: plain, ...connection } = nodes ? {} : redisConnection(url);
   const options: RedisOptions = {
     ...connection,
     keyPrefix: prefix,
@@ -62,7 +73,18 @@ export async function createRedisKv(url: string, prefix: string = DEFAULT_PREFIX
     maxRetriesPerRequest: 2,
     connectTimeout: 5000,
   };
-  const redis = (plain ? new Redis(plain, options) : new Redis(options)) as RedisWithConsume;
+  // A Cluster speaks the same commands (its keys spread over slots: see del below).
+  const redis = (
+    nodes
+      ? (new Cluster(nodes, {
+          keyPrefix: prefix,
+          lazyConnect: true,
+          redisOptions: { connectTimeout: 5000, maxRetriesPerRequest: 2 },
+        }) as unknown as Redis)
+      : plain
+        ? new Redis(plain, options)
+        : new Redis(options)
+  ) as RedisWithConsume;
   // Connection errors surface on the commands; without a listener ioredis prints them all.
   redis.on('error', () => {});
   redis.defineCommand('consumeOnce', { numberOfKeys: 1, lua: CONSUME_ONCE });
@@ -85,7 +107,10 @@ export async function createRedisKv(url: string, prefix: string = DEFAULT_PREFIX
     take: (key) => redis.getdel(key),
     replaceKeepTtl: async (key, value) => (await redis.set(key, value, 'KEEPTTL', 'XX')) === 'OK',
     del: async (keys) => {
-      if (keys.length > 0) await redis.del(...keys);
+      if (keys.length === 0) return;
+      // In a Cluster, one DEL may not span slots.
+      if (nodes) await Promise.all(keys.map((key) => redis.del(key)));
+      else await redis.del(...keys);
     },
     addToSet: async (setKey, member, ttlSeconds) => {
       assertTtl(ttlSeconds);
