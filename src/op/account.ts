@@ -15,13 +15,28 @@ export interface GrantIdentity {
 
 export const grantIdentityKey = (grantId: string) => `grant-identity:${grantId}`;
 
+// One request asks for its grant's identity twice (the account's claims, then the pairwise sub):
+// one Redis read per request, remembered on the request's context.
+const read = new WeakMap<object, Map<string, Promise<GrantIdentity | undefined>>>();
+
+function grantIdentity(vault: Vault, ctx: object, grantId: string): Promise<GrantIdentity | undefined> {
+  let byGrant = read.get(ctx);
+  if (!byGrant) read.set(ctx, (byGrant = new Map()));
+  let identity = byGrant.get(grantId);
+  if (!identity) {
+    identity = vault.get(grantIdentityKey(grantId)) as Promise<GrantIdentity | undefined>;
+    byGrant.set(grantId, identity);
+  }
+  return identity;
+}
+
 export function findAccount(registry: Registry, vault: Vault): FindAccount {
   return async (ctx, accountId, token) => {
     const grantId = token?.grantId;
     // Outside a token (the authorization endpoint) no claim leaves the hub.
     if (!grantId) return { accountId, claims: () => ({ sub: accountId }) };
     const sp = registry.serviceProvider(ctx.oidc.client?.clientId ?? '');
-    const identity = (await vault.get(grantIdentityKey(grantId))) as GrantIdentity | undefined;
+    const identity = await grantIdentity(vault, ctx, grantId);
     // No identity left for this grant (expired, or the SP was disabled): the token is no longer usable.
     if (!identity || !sp) return undefined;
     const allowed = claimsOfScopes(sp.scope.split(' '));
@@ -37,9 +52,7 @@ export function pairwiseSubject(vault: Vault) {
   return async (ctx: KoaContextWithOIDC): Promise<string> => {
     const { Grant, AccessToken, AuthorizationCode, RefreshToken } = ctx.oidc.entities;
     const grantId = Grant?.jti ?? AccessToken?.grantId ?? AuthorizationCode?.grantId ?? RefreshToken?.grantId;
-    const identity = grantId
-      ? ((await vault.get(grantIdentityKey(grantId))) as GrantIdentity | undefined)
-      : undefined;
+    const identity = grantId ? await grantIdentity(vault, ctx, grantId) : undefined;
     if (!identity) throw new errors.InvalidRequest('no subject for this request');
     return identity.sub;
   };
