@@ -2,8 +2,8 @@
 // Redis: two hub instances behind a round-robin proxy at the issuer, the mock IdP and the demo SP.
 // A developer's tool (touches `process`, like main.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { type RoundRobin, startRoundRobin } from './round-robin.ts';
 
 const base = Number(process.env.STACK_PORT ?? 3000);
 const { DATABASE_URL, REDIS_URL } = process.env;
@@ -56,32 +56,18 @@ for (const port of hubPorts) {
   });
 }
 
-// The round-robin proxy in front of the instances, as nginx does in docker-compose.
-let next = 0;
-const proxy = createServer((req, res) => {
-  const port = hubPorts[next++ % hubPorts.length];
-  const upstream = request(
-    { host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers },
-    (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    },
-  );
-  upstream.on('error', () => res.writeHead(502).end());
-  req.pipe(upstream);
-});
-proxy.listen(base, '127.0.0.1', () =>
-  process.stdout.write(
-    `\nstack: open http://localhost:${base + 2} (hubs ${hubPorts.join(', ')} behind ${issuer})\n\n`,
-  ),
+// Assigned once listening: a child may exit (and stop all) before that.
+let proxy: RoundRobin | undefined;
+proxy = await startRoundRobin('127.0.0.1', base, hubPorts);
+process.stdout.write(
+  `\nstack: open http://localhost:${base + 2} (hubs ${hubPorts.join(', ')} behind ${issuer})\n\n`,
 );
 
 let stopping = false;
 async function stop() {
   if (stopping) return;
   stopping = true;
-  proxy.close();
-  proxy.closeAllConnections();
+  await proxy?.close();
   await Promise.all(
     children.map(
       (child) =>

@@ -20,8 +20,8 @@ export const grantIdentityKey = (grantId: string) => `grant-identity:${grantId}`
 const read = new WeakMap<object, Map<string, Promise<GrantIdentity | undefined>>>();
 
 function grantIdentity(vault: Vault, ctx: object, grantId: string): Promise<GrantIdentity | undefined> {
-  let byGrant = read.get(ctx);
-  if (!byGrant) read.set(ctx, (byGrant = new Map()));
+  const byGrant = read.get(ctx) ?? new Map<string, Promise<GrantIdentity | undefined>>();
+  read.set(ctx, byGrant);
   let identity = byGrant.get(grantId);
   if (!identity) {
     identity = vault.get(grantIdentityKey(grantId)) as Promise<GrantIdentity | undefined>;

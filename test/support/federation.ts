@@ -3,13 +3,13 @@
 // Runs on the embedded stores, or on the real PostgreSQL and Redis when DATABASE_URL/REDIS_URL
 // are set (each run in its own schema and key prefix).
 import { randomBytes } from 'node:crypto';
-import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import * as client from 'openid-client';
 import pg from 'pg';
 import { DEMO_IDP } from '../../src/config/demo-federation.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { createHub, type Hub } from '../../src/hub.ts';
 import { createMockIdp, type MockIdp, type MockIdpOptions } from '../../src/mock-idp/index.ts';
+import { type RoundRobin, startRoundRobin } from '../../src/round-robin.ts';
 import { freePort } from './net.ts';
 
 export { freePort } from './net.ts';
@@ -158,42 +158,6 @@ export async function startFederation(spec: {
       }
     },
   };
-}
-
-interface RoundRobin {
-  hits: number[];
-  close(): Promise<void>;
-}
-
-/** A load balancer in a few lines: each request to the next instance, as a round-robin proxy does. */
-function startRoundRobin(host: string, port: number, targets: number[]): Promise<RoundRobin> {
-  const hits = targets.map(() => 0);
-  let next = 0;
-  const server = createHttpServer((req, res) => {
-    const index = next++ % targets.length;
-    hits[index] = (hits[index] ?? 0) + 1;
-    const upstream = httpRequest(
-      { host, port: targets[index], method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.writeHead(502).end());
-    req.pipe(upstream);
-  });
-  return new Promise((resolve) =>
-    server.listen(port, host, () =>
-      resolve({
-        hits,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
-      }),
-    ),
-  );
 }
 
 /**
