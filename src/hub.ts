@@ -6,12 +6,14 @@ import { demoFederation } from './config/demo-federation.ts';
 import type { Federation } from './config/federation.ts';
 import { loadFederationFile, parseFederation } from './config/federation-file.ts';
 import { type Config, ConfigError, type Secrets } from './config/index.ts';
-import { countKvErrors, countSqlErrors, createMetrics } from './metrics.ts';
+import { createMetrics, observeKv, observeSql } from './metrics.ts';
+import { grantIdentityKey } from './op/account.ts';
 import { generateSigningKey, type KeySet, keySet, SIGNING_ALGS } from './op/signing-keys.ts';
 import { insertEvents, pruneEvents } from './store/events.ts';
 import { createMemoryKv, createRedisKv, type Kv } from './store/kv.ts';
 import { migrate } from './store/migrations.ts';
 import { createOidcAdapter } from './store/oidc-adapter.ts';
+import { withReadAhead } from './store/read-ahead.ts';
 import { createKeyRepository, createRegistryRepository, createSecretRepository } from './store/registry.ts';
 import { createRegistry, type Registry } from './store/registry-cache.ts';
 import { connectPostgres, openPglite, type Sql } from './store/sql.ts';
@@ -53,8 +55,8 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       ? await createRedisKv(config.redisUrl, options.kvPrefix)
       : createMemoryKv(options.kvPrefix));
   const metrics = createMetrics();
-  const sql = countSqlErrors(rawSql, metrics);
-  const kv = countKvErrors(rawKv, metrics);
+  const sql = observeSql(rawSql, metrics);
+  const kv = withReadAhead(observeKv(rawKv, metrics));
   try {
     await migrate(sql);
     // The encryption key seals the registry's secrets: it must be known before the registry.
@@ -69,7 +71,8 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       issuer: config.issuer,
       registry,
       kv,
-      oidcAdapter: (clients) => createOidcAdapter(kv, clients),
+      // A token's grant identity is read with its session and grant (see store/read-ahead.ts).
+      oidcAdapter: (clients) => createOidcAdapter(kv, clients, (grantId) => [grantIdentityKey(grantId)]),
       signingKeys,
       secrets,
       session: { idleSeconds: config.sessionTtlSeconds, maxSeconds: config.sessionMaxSeconds },

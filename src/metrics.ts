@@ -22,6 +22,8 @@ export interface Metrics {
   onEvent(event: BusinessEvent): void;
   observeHop(hop: Hop, seconds: number): void;
   storeError(store: 'redis' | 'postgres', operation: string): void;
+  /** One operation sent to a store (the benchmark divides these by logins). */
+  storeCall(store: 'redis' | 'postgres'): void;
   /** Read at every scrape: 1 = the mire offers the IdP, 0 = greyed. */
   watchAvailability(read: () => Array<{ idp: string; available: boolean }>): void;
   text(): Promise<string>;
@@ -77,6 +79,16 @@ export function createMetrics(): Metrics {
     labelNames: ['store', 'operation'],
     registers,
   });
+  const redisCommands = new Counter({
+    name: 'relais_redis_commands_total',
+    help: 'Kv operations sent to Redis, one round trip each at most (a MULTI counts once; the in-process store when REDIS_URL is unset)',
+    registers,
+  });
+  const sqlQueries = new Counter({
+    name: 'relais_sql_queries_total',
+    help: 'Queries sent to PostgreSQL (a transaction counts once)',
+    registers,
+  });
   let readAvailability: () => Array<{ idp: string; available: boolean }> = () => [];
   new Gauge({
     name: 'relais_idp_available',
@@ -118,6 +130,7 @@ export function createMetrics(): Metrics {
     },
     observeHop: (hop, seconds) => hops.observe({ hop }, seconds),
     storeError: (store, operation) => storeErrors.inc({ store, operation }),
+    storeCall: (store) => (store === 'redis' ? redisCommands : sqlQueries).inc(),
     watchAvailability(read) {
       readAvailability = read;
     },
@@ -125,23 +138,26 @@ export function createMetrics(): Metrics {
   };
 }
 
-/** The Kv, counting its failures (the error still reaches the caller). */
-export function countKvErrors(kv: Kv, metrics: Metrics): Kv {
+/** The Kv, counting its operations and its failures (the error still reaches the caller). */
+export function observeKv(kv: Kv, metrics: Metrics): Kv {
   const wrapped = {} as Record<string, unknown>;
   for (const [name, method] of Object.entries(kv) as Array<
     [string, (...args: unknown[]) => Promise<unknown>]
   >) {
-    wrapped[name] = (...args: unknown[]) =>
-      method.apply(kv, args).catch((error: unknown) => {
+    const counted = name !== 'close';
+    wrapped[name] = (...args: unknown[]) => {
+      if (counted) metrics.storeCall('redis');
+      return method.apply(kv, args).catch((error: unknown) => {
         metrics.storeError('redis', name);
         throw error;
       });
+    };
   }
   return wrapped as unknown as Kv;
 }
 
-/** The Sql, counting failed queries (transactions inside withClient count as one operation). */
-export function countSqlErrors(sql: Sql, metrics: Metrics): Sql {
+/** The Sql, counting queries and failed ones (a transaction inside withClient counts as one). */
+export function observeSql(sql: Sql, metrics: Metrics): Sql {
   const count =
     (operation: string) =>
     (error: unknown): never => {
@@ -150,9 +166,18 @@ export function countSqlErrors(sql: Sql, metrics: Metrics): Sql {
     };
   return {
     kind: sql.kind,
-    query: <T>(text: string, params?: unknown[]) => sql.query<T>(text, params).catch(count('query')),
-    exec: (text) => sql.exec(text).catch(count('exec')),
-    withClient: (fn) => sql.withClient(fn).catch(count('withClient')),
+    query: <T>(text: string, params?: unknown[]) => {
+      metrics.storeCall('postgres');
+      return sql.query<T>(text, params).catch(count('query'));
+    },
+    exec: (text) => {
+      metrics.storeCall('postgres');
+      return sql.exec(text).catch(count('exec'));
+    },
+    withClient: (fn) => {
+      metrics.storeCall('postgres');
+      return sql.withClient(fn).catch(count('withClient'));
+    },
     close: () => sql.close(),
   };
 }

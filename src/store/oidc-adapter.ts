@@ -1,6 +1,7 @@
 // oidc-provider (v9) adapter over Kv, so that any hub instance can serve any step of a login.
 // Contract: node_modules/oidc-provider/lib/adapters/memory_adapter.js. Clients come from the registry.
 import type { Kv } from './kv.ts';
+import type { ReadAheadKv } from './read-ahead.ts';
 
 export type OidcPayload = Record<string, unknown>;
 
@@ -54,18 +55,44 @@ async function read(kv: Kv, key: string): Promise<OidcPayload | undefined> {
   return value === null ? undefined : (JSON.parse(value) as OidcPayload);
 }
 
-/** The secondary index keys (Session uid, device user code) whose value is the item's id. */
+/** The secondary index keys (Session uid, device user code) whose value starts with the item's id. */
 function indexKeys(model: string, payload: OidcPayload): string[] {
   const uid = model === 'Session' ? text(payload['uid']) : undefined;
   const userCode = text(payload['userCode']);
   return [...(uid ? [sessionUidKey(uid)] : []), ...(userCode ? [userCodeKey(userCode)] : [])];
 }
 
+/**
+ * An index entry: the item's id, and for a session the session itself after a space, so that
+ * findByUid (each token and userinfo request makes one) costs one read, not two. Ids never hold
+ * a space (oidc-provider's are base64url); an entry written as the id alone is still understood.
+ */
+const indexEntry = (key: string, id: string, json: string) =>
+  key.startsWith('oidc:sessionUid:') ? `${id} ${json}` : id;
+const indexedId = (entry: string) => entry.split(' ', 1)[0];
+
 /** The index keys that still point at id: a rotated session has moved its uid on to the new id. */
 async function ownedIndexes(kv: Kv, model: string, id: string, payload: OidcPayload): Promise<string[]> {
   const owned: string[] = [];
-  for (const key of indexKeys(model, payload)) if ((await kv.get(key)) === id) owned.push(key);
+  for (const key of indexKeys(model, payload)) {
+    const entry = await kv.get(key);
+    if (entry !== null && indexedId(entry) === id) owned.push(key);
+  }
   return owned;
+}
+
+/** Keys a request will read once it holds this token: its session, its grant, and what the caller adds. */
+export type ReadAhead = (grantId: string) => string[];
+const TOKENS = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken']);
+
+function readAheadKeys(model: string, payload: OidcPayload, extra: ReadAhead | undefined): string[] {
+  if (!TOKENS.has(model)) return [];
+  const grantId = text(payload['grantId']);
+  const sessionUid = text(payload['sessionUid']);
+  return [
+    ...(sessionUid ? [sessionUidKey(sessionUid)] : []),
+    ...(grantId ? [itemKey('Grant', grantId), ...(extra?.(grantId) ?? [])] : []),
+  ];
 }
 
 async function revokeByGrantId(kv: Kv, grantId: string): Promise<void> {
@@ -81,21 +108,33 @@ async function revokeByGrantId(kv: Kv, grantId: string): Promise<void> {
   await kv.del([...keys, ...indexes.flat(), grantKey(grantId)]);
 }
 
-function modelAdapter(kv: Kv, model: string): OidcAdapter {
+function modelAdapter(kv: Kv | ReadAheadKv, model: string, extra: ReadAhead | undefined): OidcAdapter {
+  const prefetch = 'prefetch' in kv ? kv.prefetch : undefined;
   const adapter: OidcAdapter = {
     upsert: async (id, payload, expiresIn) => {
       const key = itemKey(model, id);
       const grantId = text(payload['grantId']);
+      const json = JSON.stringify(payload);
       await Promise.all([
-        kv.set(key, JSON.stringify(payload), expiresIn),
+        kv.set(key, json, expiresIn),
         GRANTABLE.has(model) && grantId ? kv.addToSet(grantKey(grantId), key, expiresIn) : undefined,
-        ...indexKeys(model, payload).map((index) => kv.set(index, id, expiresIn)),
+        ...indexKeys(model, payload).map((index) => kv.set(index, indexEntry(index, id, json), expiresIn)),
       ]);
     },
-    find: (id) => read(kv, itemKey(model, id)),
+    find: async (id) => {
+      const payload = await read(kv, itemKey(model, id));
+      if (payload && prefetch) {
+        const keys = readAheadKeys(model, payload, extra);
+        if (keys.length) prefetch(keys);
+      }
+      return payload;
+    },
     findByUid: async (uid) => {
-      const id = await kv.get(sessionUidKey(uid));
-      const payload = id === null ? undefined : await adapter.find(id);
+      const entry = await kv.get(sessionUidKey(uid));
+      if (entry === null) return undefined;
+      const space = entry.indexOf(' ');
+      const payload =
+        space < 0 ? await adapter.find(entry) : (JSON.parse(entry.slice(space + 1)) as OidcPayload);
       return payload?.['uid'] === uid ? payload : undefined;
     },
     findByUserCode: async (userCode) => {
@@ -138,7 +177,14 @@ function clientAdapter(clients: OidcClientSource): OidcAdapter {
   };
 }
 
-/** Pass as oidc-provider's `adapter` option: it calls this once per model name. */
-export function createOidcAdapter(kv: Kv, clients: OidcClientSource): (name: string) => OidcAdapter {
-  return (name) => (name === 'Client' ? clientAdapter(clients) : modelAdapter(kv, name));
+/**
+ * Pass as oidc-provider's `adapter` option: it calls this once per model name. Over a ReadAheadKv,
+ * finding a token reads ahead its session, its grant and `readAhead`'s keys in the same round trip.
+ */
+export function createOidcAdapter(
+  kv: Kv | ReadAheadKv,
+  clients: OidcClientSource,
+  readAhead?: ReadAhead,
+): (name: string) => OidcAdapter {
+  return (name) => (name === 'Client' ? clientAdapter(clients) : modelAdapter(kv, name, readAhead));
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runChecks } from '../../../src/http/health.ts';
-import { countKvErrors, createMetrics } from '../../../src/metrics.ts';
+import { createMetrics, observeKv, observeSql } from '../../../src/metrics.ts';
 import { createMemoryKv } from '../../../src/store/kv.ts';
 
 describe('metrics', () => {
@@ -35,10 +35,45 @@ describe('metrics', () => {
 
   it('counts a failing Kv operation and still rejects to the caller', async () => {
     const metrics = createMetrics();
-    const kv = countKvErrors(createMemoryKv(), metrics);
+    const kv = observeKv(createMemoryKv(), metrics);
     await expect(kv.set('k', 'v', 0)).rejects.toThrow(/TTL/);
     expect(await metrics.text()).toContain('relais_store_errors_total{store="redis",operation="set"} 1');
     await kv.close();
+  });
+
+  it('counts every Kv operation sent, failed or not, but not closing the store', async () => {
+    const metrics = createMetrics();
+    const kv = observeKv(createMemoryKv(), metrics);
+    await kv.set('k', 'v', 10);
+    await kv.get('k');
+    await expect(kv.set('k', 'v', 0)).rejects.toThrow(/TTL/);
+    await kv.close();
+    expect(await metrics.text()).toMatch(/^relais_redis_commands_total 3$/m);
+  });
+});
+
+describe('observeSql', () => {
+  it('counts queries and transactions once each, and the failed ones by operation', async () => {
+    const metrics = createMetrics();
+    const failing = async () => {
+      throw new Error('down');
+    };
+    const sql = observeSql(
+      {
+        kind: 'postgres',
+        query: async () => ({ rows: [] }),
+        exec: failing,
+        withClient: async (fn: (client: never) => unknown) => fn(undefined as never),
+        close: async () => {},
+      } as unknown as Parameters<typeof observeSql>[0],
+      metrics,
+    );
+    await sql.query('select 1');
+    await sql.withClient(async () => 'done');
+    await expect(sql.exec('select 1')).rejects.toThrow('down');
+    const text = await metrics.text();
+    expect(text).toMatch(/^relais_sql_queries_total 3$/m);
+    expect(text).toContain('relais_store_errors_total{store="postgres",operation="exec"} 1');
   });
 });
 
