@@ -34,27 +34,35 @@ export const endHubSession = (vault: Vault, citizenSessionId: string) => vault.d
  * the same citizen session (an SSO, or a new IdP login of the same person); another person gets a
  * new one, so no token issued to the first can ever resolve to the second.
  */
+/** The session this login continues (the same person again) or the new one it starts. */
+export function hubSessionFor(citizen: CitizenIdentity, current: HubSession | undefined): HubSession {
+  const continued =
+    current &&
+    (citizen.citizenSessionId === current.citizenSessionId || current.identityKey === citizen.identityKey);
+  return continued
+    ? { ...citizen, citizenSessionId: current.citizenSessionId, startedAt: current.startedAt }
+    : { ...citizen, citizenSessionId: randomUUID(), startedAt: Math.floor(Date.now() / 1000) };
+}
+
+export async function putHubSession(
+  vault: Vault,
+  session: HubSession,
+  lifetime: SessionLifetime,
+): Promise<void> {
+  await vault.put(key(session.citizenSessionId), session, remainingSessionTtl(lifetime, session.startedAt));
+}
+
 export async function saveHubSession(
   vault: Vault,
   citizen: CitizenIdentity,
   current: HubSession | undefined,
   lifetime: SessionLifetime,
 ): Promise<HubSession> {
-  const continued =
-    current &&
-    (citizen.citizenSessionId === current.citizenSessionId || current.identityKey === citizen.identityKey);
-  const session: HubSession = continued
-    ? { ...citizen, citizenSessionId: current.citizenSessionId, startedAt: current.startedAt }
-    : { ...citizen, citizenSessionId: randomUUID(), startedAt: Math.floor(Date.now() / 1000) };
-  await vault.put(key(session.citizenSessionId), session, remainingSessionTtl(lifetime, session.startedAt));
+  const session = hubSessionFor(citizen, current);
+  await putHubSession(vault, session, lifetime);
   return session;
 }
 
-/**
- * FranceConnect's SSO: a second SP skips the mire and the IdP when that IdP is still allowed for
- * it and already reached the level it asks — except eidas2/eidas3, which always need a fresh IdP
- * login, and an idp_hint naming another IdP.
- */
 export function canReuse(
   session: HubSession,
   sp: ServiceProvider,

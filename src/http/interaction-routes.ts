@@ -27,11 +27,11 @@ import type { Vault } from '../store/vault.ts';
 import { bindStateToBrowser, stateBoundToBrowser } from './browser-binding.ts';
 import { type CitizenIdentity, citizenKey, identityFingerprint, toCitizenIdentity } from './citizen.ts';
 import { csrfToken, csrfValid } from './csrf.ts';
-import { canReuse, loadHubSession, saveHubSession } from './hub-session.ts';
+import { canReuse, hubSessionFor, loadHubSession, putHubSession } from './hub-session.ts';
 import { formatDate } from './i18n.ts';
 import { mireEntries, unavailableReason } from './mire.ts';
 import type { PageContext } from './page-context.ts';
-import { errorRedirect, recallSpReturn, rememberSpReturn } from './sp-return.ts';
+import { errorRedirect, recallSpReturn } from './sp-return.ts';
 
 export interface FlowDependencies {
   issuer: string;
@@ -121,7 +121,13 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
     return requiredAcr(parseAcrValues(view.params.acr_values).levels) ?? 'eidas1';
   }
 
-  async function leaveForIdp(reply: FastifyReply, view: InteractionView, idpUid: string | undefined) {
+  /** `mayHaveFailed`: false when the caller knows no IdP failure is recorded for this login. */
+  async function leaveForIdp(
+    reply: FastifyReply,
+    view: InteractionView,
+    idpUid: string | undefined,
+    mayHaveFailed = true,
+  ) {
     const sp = serviceProviderOf(view);
     const idp = idpUid ? registry.identityProvider(idpUid) : undefined;
     const reason = idp && unavailableReason(idp, sp, requiredLevel(view), deps.availability.isAvailable);
@@ -137,13 +143,16 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
       );
     }
     try {
-      const url = await buildIdpAuthorizationUrl(deps, {
-        interactionUid: view.uid,
-        idpUid: idp.uid,
-        requiredAcr: requiredLevel(view),
-        uiLocales: view.params.ui_locales,
-      });
-      await kv.del([failureKey(view.uid)]);
+      // The IdP's transaction is written while the banner of an earlier failure goes: one round trip.
+      const [url] = await Promise.all([
+        buildIdpAuthorizationUrl(deps, {
+          interactionUid: view.uid,
+          idpUid: idp.uid,
+          requiredAcr: requiredLevel(view),
+          uiLocales: view.params.ui_locales,
+        }),
+        mayHaveFailed ? kv.del([failureKey(view.uid)]) : undefined,
+      ]);
       bindStateToBrowser(reply, url.searchParams.get('state') ?? '', deps.secureCookies);
       const acr = requiredLevel(view);
       deps.events.emit({
@@ -173,13 +182,13 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
     return raw ? (JSON.parse(raw) as MireFailure) : undefined;
   }
 
-  async function renderMire(
+  function renderMire(
     request: FastifyRequest,
     reply: FastifyReply,
     view: InteractionView,
     sp: ServiceProvider,
+    failure: MireFailure | undefined,
   ) {
-    const failure = await failureOf(view.uid);
     const failedIdp = failure ? registry.identityProvider(failure.idpUid) : undefined;
     return reply.view('mire.njk', {
       ...deps.context(request, reply, view.params.ui_locales),
@@ -242,15 +251,14 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
 
   app.get('/interaction/:uid', async (request, reply) => {
     const { uid } = uidParams.parse(request.params);
-    const view = await readInteraction(provider, request.raw, reply.raw, uid);
+    // One round trip: what this page may show is read with the interaction, used only once it is
+    // known to be this browser's (the way back to the SP was recorded at /authorize).
+    const [view, citizen, failure] = await Promise.all([
+      readInteraction(provider, request.raw, reply.raw, uid),
+      vault.get(citizenKey(uid)) as Promise<CitizenIdentity | undefined>,
+      failureOf(uid),
+    ]);
     const sp = serviceProviderOf(view);
-    await rememberSpReturn(
-      kv,
-      uid,
-      { clientId: sp.client_id, redirectUri: String(view.params.redirect_uri), state: view.params.state },
-      INTERACTION_TTL,
-    );
-    const citizen = (await vault.get(citizenKey(uid))) as CitizenIdentity | undefined;
     if (citizen) return renderConsent(request, reply, view, sp, citizen);
     const session = await loadHubSession(vault, view.citizenSessionId, deps.session);
     if (
@@ -262,14 +270,14 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
       return renderConsent(request, reply, view, sp, session);
     }
     const hinted = view.params.idp_hint;
-    if (hinted && !(await failureOf(uid))) return leaveForIdp(reply, view, hinted);
+    if (hinted && !failure) return leaveForIdp(reply, view, hinted, false);
     deps.events.emit({
       name: 'mire.shown',
       clientId: sp.client_id,
       acr: requiredLevel(view),
       interactionId: uid,
     });
-    return renderMire(request, reply, view, sp);
+    return renderMire(request, reply, view, sp, failure);
   });
 
   app.post('/interaction/:uid/idp', async (request, reply) => {
@@ -297,7 +305,10 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
       return renderConsent(request, reply.status(400), view, sp, citizen, true);
     }
     // Taken, not read: of two consent submissions at once, only one can give the SP a code.
-    const citizen = (await vault.take(citizenKey(view.uid))) as CitizenIdentity | undefined;
+    const [citizen, current] = await Promise.all([
+      vault.take(citizenKey(view.uid)) as Promise<CitizenIdentity | undefined>,
+      loadHubSession(vault, view.citizenSessionId, deps.session),
+    ]);
     if (!citizen) throw new RelaisError('R4003', { detail: 'no identity', interactionUid: view.uid });
     // The consent given is for the person the page showed (another tab may have logged in since).
     if (body.identity !== identityFingerprint(citizen)) {
@@ -308,8 +319,8 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
     const claims = Object.fromEntries(
       Object.entries(citizen.claims).filter(([claim]) => released.includes(claim)),
     );
-    const current = await loadHubSession(vault, view.citizenSessionId, deps.session);
-    const { citizenSessionId } = await saveHubSession(vault, citizen, current, deps.session);
+    const hubSession = hubSessionFor(citizen, current);
+    const { citizenSessionId } = hubSession;
     const login = { ...citizen, claims, sub, citizenSessionId };
     const ids = { sessionId: hashId(citizenSessionId), data: { sub: hashId(sub) } };
     deps.events.emit({
@@ -321,7 +332,12 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
       ...ids,
     });
     const grantTtl = grantTtlFor(grantTypesOf(sp));
-    return reply.redirect(await finishWithConsent(provider, vault, view, login, grantTtl), 303);
+    // The hub session, the grant, its identity and the interaction's result: written together.
+    const [, location] = await Promise.all([
+      putHubSession(vault, hubSession, deps.session),
+      finishWithConsent(provider, vault, view, login, grantTtl),
+    ]);
+    return reply.redirect(location, 303);
   });
 
   /** "Revenir à <SP>" from an error page: the SP receives the error the page showed. */

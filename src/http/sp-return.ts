@@ -1,6 +1,8 @@
 // The way back to the SP after the interaction is gone (refresh or back on a one-shot step):
 // the trusted redirect URI and state, recorded while the interaction was open, carry the error.
+import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { RelaisError } from '../errors.ts';
+import { INTERACTION_TTL } from '../op/provider.ts';
 import type { Kv } from '../store/kv.ts';
 
 export interface SpReturn {
@@ -18,6 +20,32 @@ export async function rememberSpReturn(
   ttlSeconds: number,
 ): Promise<void> {
   await kv.set(key(uid), JSON.stringify(spReturn), ttlSeconds);
+}
+
+/**
+ * oidc-provider middleware: once /authorize has opened an interaction for a trusted client and
+ * redirect URI, the way back is recorded, once per login rather than at every page of it.
+ */
+export function rememberSpReturnAtAuthorize(kv: Kv) {
+  return async (koa: unknown, next: () => Promise<void>): Promise<void> => {
+    await next();
+    const ctx = koa as Partial<KoaContextWithOIDC> & { response: { get(name: string): string } };
+    const oidc = ctx.oidc;
+    if (oidc?.route !== 'authorization' || !oidc.client) return;
+    const uid = /\/interaction\/([^/?#]+)/.exec(ctx.response.get('location'))?.[1];
+    if (!uid) return;
+    const params = oidc.params as Record<string, unknown>;
+    await rememberSpReturn(
+      kv,
+      uid,
+      {
+        clientId: oidc.client.clientId,
+        redirectUri: String(params['redirect_uri']),
+        state: typeof params['state'] === 'string' ? params['state'] : undefined,
+      },
+      INTERACTION_TTL,
+    );
+  };
 }
 
 export async function recallSpReturn(kv: Kv, uid: string): Promise<SpReturn | undefined> {

@@ -1,5 +1,6 @@
 // The hub's side of oidc-provider interactions: read one, end it with an error, or end it with
 // the citizen's login and consent in one result (one redirect, not two).
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
@@ -8,12 +9,22 @@ import type { Vault } from '../store/vault.ts';
 import { type GrantIdentity, grantIdentityKey } from './account.ts';
 import { claimsParameterNames, SCOPE_CLAIMS, splitScope } from './scopes.ts';
 
+/** The part of oidc-provider's Interaction the hub writes back. */
+interface InteractionRecord {
+  exp: number;
+  returnTo: string;
+  result?: unknown;
+  save(ttl: number): Promise<unknown>;
+}
+
 export interface InteractionView {
   uid: string;
   clientId: string;
   params: Readonly<Record<string, string | undefined>>;
   /** The citizen session this browser already has at the hub, if any (SSO). */
   citizenSessionId: string | undefined;
+  /** The interaction as read for this request: ending it needs no second read. */
+  record?: InteractionRecord;
 }
 
 /** The interaction this browser holds (its cookie), or R4003: expired, used, or not this browser's. */
@@ -35,7 +46,13 @@ export async function readInteraction(
     throw new RelaisError('R4003', { detail: 'interaction mismatch', interactionUid: uid });
   }
   const params = details.params as Record<string, string | undefined>;
-  return { uid, clientId: String(params.client_id), params, citizenSessionId: details.session?.accountId };
+  return {
+    uid,
+    clientId: String(params.client_id),
+    params,
+    citizenSessionId: details.session?.accountId,
+    record: details as unknown as InteractionRecord,
+  };
 }
 
 /** Ends the interaction with an OAuth error for the SP; returns where to send the browser. */
@@ -73,7 +90,11 @@ export async function finishWithConsent(
   grantTtl: number,
 ): Promise<string> {
   // expiresIn: this grant's lifetime, known here (oidc-provider's ttl hook has no request context).
+  // The id is chosen here (as oidc-provider would: 256 random bits) so that the grant, the
+  // identity sealed for it and the interaction's result are written together, in one round trip.
+  const grantId = randomBytes(32).toString('base64url');
   const grant = new provider.Grant({
+    jti: grantId,
     accountId: login.citizenSessionId,
     clientId: view.clientId,
     expiresIn: grantTtl,
@@ -85,11 +106,9 @@ export async function finishWithConsent(
   );
   const requestedClaims = claimsParameterNames(view.params.claims);
   if (requestedClaims.length) grant.addOIDCClaims(requestedClaims);
-  const grantId = await grant.save();
   // Only what the consent page listed is kept for the grant: nothing else can be released.
   const identity: GrantIdentity = { sub: login.sub, claims: login.claims };
-  await vault.put(grantIdentityKey(grantId), identity, grantTtl);
-  const interaction = await provider.Interaction.find(view.uid);
+  const interaction = view.record ?? (await provider.Interaction.find(view.uid));
   if (!interaction) throw new RelaisError('R4003', { detail: 'interaction not found' });
   interaction.result = {
     login: {
@@ -100,6 +119,10 @@ export async function finishWithConsent(
     },
     consent: { grantId },
   };
-  await saveInteraction(interaction);
+  await Promise.all([
+    grant.save(),
+    vault.put(grantIdentityKey(grantId), identity, grantTtl),
+    saveInteraction(interaction),
+  ]);
   return interaction.returnTo;
 }
