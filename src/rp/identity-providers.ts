@@ -6,6 +6,7 @@ import * as client from 'openid-client';
 import { type IdentityProvider, isLoopbackUrl } from '../config/federation.ts';
 import { RelaisError } from '../errors.ts';
 import type { Registry } from '../store/registry-cache.ts';
+import { backChannelFetch } from './back-channel.ts';
 
 export interface IdpClient {
   idp: IdentityProvider;
@@ -81,11 +82,13 @@ async function buildIdpClient(idp: IdentityProvider, options: IdpClientsOptions)
     );
     if (insecure) client.allowInsecureRequests(config);
     config.timeout = timeout;
+    config[client.customFetch] = backChannelFetch;
   } else {
     try {
       config = await client.discovery(new URL(idp.issuer), idp.client_id, metadata, auth, {
         execute: insecure ? [client.allowInsecureRequests] : [],
         timeout,
+        [client.customFetch]: backChannelFetch,
       });
     } catch (cause) {
       throw new RelaisError('R2002', { detail: `${idp.uid}: discovery failed`, cause });

@@ -1,0 +1,97 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backChannelFetch } from '../../../src/rp/back-channel.ts';
+
+let server: Server;
+let base: string;
+let last: { method?: string; headers?: IncomingMessage['headers']; body?: string } = {};
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      last = { method: req.method, headers: req.headers, body };
+      if (req.url === '/empty') return res.writeHead(204).end();
+      if (req.url === '/slow') return setTimeout(() => res.end('late'), 2000);
+      res.writeHead(401, [
+        ['content-type', 'application/json'],
+        ['www-authenticate', 'Bearer error="invalid_token"'],
+        ['set-cookie', 'a=1'],
+        ['set-cookie', 'b=2'],
+      ]);
+      res.end(JSON.stringify({ error: 'invalid_token', echoed: body }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+describe('backChannelFetch', () => {
+  it('posts a form as urlencoded and answers a Response with status, headers and body', async () => {
+    const response = await backChannelFetch(`${base}/token`, {
+      method: 'POST',
+      headers: { accept: 'application/json' },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: 'abc' }),
+      redirect: 'manual',
+    });
+    expect(last.method).toBe('POST');
+    expect(last.headers?.['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
+    expect(last.body).toBe('grant_type=authorization_code&code=abc');
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+    expect(response.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+    expect(await response.json()).toEqual({ error: 'invalid_token', echoed: last.body });
+  });
+
+  it("keeps the caller's content type", async () => {
+    await backChannelFetch(`${base}/x`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/jwt' },
+      body: 'a.b.c',
+      redirect: 'manual',
+    });
+    expect(last.headers?.['content-type']).toBe('application/jwt');
+    expect(last.body).toBe('a.b.c');
+  });
+
+  it('answers a body-less status without a body', async () => {
+    const response = await backChannelFetch(`${base}/empty`, {
+      method: 'GET',
+      headers: {},
+      body: undefined,
+      redirect: 'manual',
+    });
+    expect(response.status).toBe(204);
+    expect(response.body).toBeNull();
+  });
+
+  it('gives up when the signal aborts (the IdP timeout)', async () => {
+    const call = backChannelFetch(`${base}/slow`, {
+      method: 'GET',
+      headers: {},
+      body: undefined,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(100),
+    });
+    await expect(call).rejects.toMatchObject({ name: 'TimeoutError' });
+  });
+
+  it('fails as fetch does when the IdP cannot be reached', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const call = backChannelFetch(`http://127.0.0.1:${port}/`, {
+      method: 'GET',
+      headers: {},
+      body: undefined,
+      redirect: 'manual',
+    });
+    await expect(call).rejects.toThrow(new TypeError('fetch failed'));
+  });
+});
