@@ -55,10 +55,12 @@ async function read(kv: Kv, key: string): Promise<OidcPayload | undefined> {
   return value === null ? undefined : (JSON.parse(value) as OidcPayload);
 }
 
+const INDEXED = new Set(['Session', 'DeviceCode']);
+
 /** The secondary index keys (Session uid, device user code) whose value starts with the item's id. */
 function indexKeys(model: string, payload: OidcPayload): string[] {
   const uid = model === 'Session' ? text(payload['uid']) : undefined;
-  const userCode = text(payload['userCode']);
+  const userCode = model === 'DeviceCode' ? text(payload['userCode']) : undefined;
   return [...(uid ? [sessionUidKey(uid)] : []), ...(userCode ? [userCodeKey(userCode)] : [])];
 }
 
@@ -155,6 +157,8 @@ function modelAdapter(kv: Kv | ReadAheadKv, model: string, extra: ReadAhead | un
     },
     destroy: async (id) => {
       const key = itemKey(model, id);
+      // Only sessions and device codes have index keys to clean: the others go in one DEL.
+      if (!INDEXED.has(model)) return kv.del([key]);
       const payload = await read(kv, key);
       await kv.del([key, ...(payload ? await ownedIndexes(kv, model, id, payload) : [])]);
     },

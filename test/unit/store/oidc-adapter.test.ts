@@ -69,6 +69,15 @@ describe.each(kvBackends)('oidc adapter on $name', (backend) => {
     expect(await kv.get('oidc:sessionUid:u1')).toBeNull();
   });
 
+  it('destroys an item without indexes (an interaction) without reading it first', async () => {
+    const reads: string[] = [];
+    const counted = createOidcAdapter({ ...kv, get: (key) => (reads.push(key), kv.get(key)) }, clients);
+    await counted('Interaction').upsert('i1', { jti: 'i1', uid: 'i1' }, 60);
+    await counted('Interaction').destroy('i1');
+    expect(reads).toEqual([]);
+    expect(await kv.get('oidc:Interaction:i1')).toBeNull();
+  });
+
   it('a rotated session keeps its uid index when the old id is destroyed', async () => {
     const sessions = adapter('Session');
     await sessions.upsert('old', { jti: 'old', uid: 'u1' }, 60);
