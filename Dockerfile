@@ -30,4 +30,7 @@ EXPOSE 3000 3001 3002
 # slim has no curl: Node's fetch. Assumes HOST lets the hub answer on 127.0.0.1 (0.0.0.0 does).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "src/main.ts"]
+# oidc-provider keeps each request's context in an AsyncLocalStorage: on Node 22 that costs a
+# promise hook on every promise, unless AsyncLocalStorage runs on async context frames (Node 24's
+# default). Same flag as `npm start`.
+CMD ["node", "--experimental-async-context-frame", "src/main.ts"]

@@ -18,7 +18,8 @@ const file = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const children: ChildProcess[] = [];
 
 function start(name: string, script: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [file(script)], {
+  // As `npm start` runs the hub (see package.json): AsyncLocalStorage without promise hooks.
+  const child = spawn(process.execPath, ['--experimental-async-context-frame', file(script)], {
     env: { ...process.env, ...env },
     stdio: 'inherit',
   });
