@@ -25,7 +25,6 @@ import { continueLogoutAtIdp, logoutRoutes } from './http/logout-routes.ts';
 import { pageContext } from './http/page-context.ts';
 import { createPages } from './http/pages.ts';
 import { securityHeaders } from './http/security.ts';
-import { rememberSpReturnAtAuthorize } from './http/sp-return.ts';
 import { createMetrics, type Hop, type Metrics } from './metrics.ts';
 import { endSessionChain } from './op/logout.ts';
 import { mountProvider } from './op/mount.ts';
@@ -170,7 +169,6 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
         },
       }),
     );
-    built.use(rememberSpReturnAtAuthorize(deps.kv));
     observeProvider(built, events, metrics);
     return built;
   };

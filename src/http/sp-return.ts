@@ -1,8 +1,6 @@
 // The way back to the SP after the interaction is gone (refresh or back on a one-shot step):
 // the trusted redirect URI and state, recorded while the interaction was open, carry the error.
-import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { RelaisError } from '../errors.ts';
-import { INTERACTION_TTL } from '../op/provider.ts';
 import type { Kv } from '../store/kv.ts';
 
 export interface SpReturn {
@@ -13,39 +11,22 @@ export interface SpReturn {
 
 const key = (uid: string) => `sp-return:${uid}`;
 
-export async function rememberSpReturn(
-  kv: Kv,
-  uid: string,
-  spReturn: SpReturn,
-  ttlSeconds: number,
-): Promise<void> {
-  await kv.set(key(uid), JSON.stringify(spReturn), ttlSeconds);
-}
-
 /**
- * oidc-provider middleware: once /authorize has opened an interaction for a trusted client and
- * redirect URI, the way back is recorded, once per login rather than at every page of it.
+ * Written with each new interaction (oidc-adapter's companions), in the same round trip: once
+ * /authorize has opened an interaction, its client and redirect URI are trusted, and the way
+ * back to them is known for the whole login, even after the interaction is gone.
  */
-export function rememberSpReturnAtAuthorize(kv: Kv) {
-  return async (koa: unknown, next: () => Promise<void>): Promise<void> => {
-    await next();
-    const ctx = koa as Partial<KoaContextWithOIDC> & { response: { get(name: string): string } };
-    const oidc = ctx.oidc;
-    if (oidc?.route !== 'authorization' || !oidc.client) return;
-    const uid = /\/interaction\/([^/?#]+)/.exec(ctx.response.get('location'))?.[1];
-    if (!uid) return;
-    const params = oidc.params as Record<string, unknown>;
-    await rememberSpReturn(
-      kv,
-      uid,
-      {
-        clientId: oidc.client.clientId,
-        redirectUri: String(params['redirect_uri']),
-        state: typeof params['state'] === 'string' ? params['state'] : undefined,
-      },
-      INTERACTION_TTL,
-    );
-  };
+export function spReturnWithInteraction(
+  model: string,
+  uid: string,
+  payload: Record<string, unknown>,
+): Array<{ key: string; value: string }> {
+  if (model !== 'Interaction' || payload['result'] !== undefined) return [];
+  const params = (payload['params'] ?? {}) as Record<string, unknown>;
+  const { client_id: clientId, redirect_uri: redirectUri, state } = params;
+  if (typeof clientId !== 'string' || typeof redirectUri !== 'string') return [];
+  const spReturn: SpReturn = { clientId, redirectUri, state: typeof state === 'string' ? state : undefined };
+  return [{ key: key(uid), value: JSON.stringify(spReturn) }];
 }
 
 export async function recallSpReturn(kv: Kv, uid: string): Promise<SpReturn | undefined> {

@@ -83,17 +83,31 @@ async function ownedIndexes(kv: Kv, model: string, id: string, payload: OidcPayl
   return owned;
 }
 
-/** Keys a request will read once it holds this token: its session, its grant, and what the caller adds. */
-export type ReadAhead = (grantId: string) => string[];
+export interface AdapterOptions {
+  /** Keys of the caller's that a request reads once it holds a token of this grant. */
+  readAhead?: (grantId: string) => string[];
+  /** Items of the caller's written with an item of oidc-provider's, in the same round trip. */
+  companions?: (model: string, id: string, payload: OidcPayload) => Array<{ key: string; value: string }>;
+}
+
 const TOKENS = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken']);
 
-function readAheadKeys(model: string, payload: OidcPayload, extra: ReadAhead | undefined): string[] {
+/**
+ * What a request reads next once it holds this item: a token's session, grant and the caller's
+ * keys; a finished interaction's grant (resume loads it right after destroying the interaction).
+ */
+function readAheadKeys(model: string, payload: OidcPayload, options: AdapterOptions): string[] {
+  if (model === 'Interaction') {
+    const result = payload['result'] as { consent?: { grantId?: unknown } } | undefined;
+    const grantId = text(result?.consent?.grantId);
+    return grantId ? [itemKey('Grant', grantId)] : [];
+  }
   if (!TOKENS.has(model)) return [];
   const grantId = text(payload['grantId']);
   const sessionUid = text(payload['sessionUid']);
   return [
     ...(sessionUid ? [sessionUidKey(sessionUid)] : []),
-    ...(grantId ? [itemKey('Grant', grantId), ...(extra?.(grantId) ?? [])] : []),
+    ...(grantId ? [itemKey('Grant', grantId), ...(options.readAhead?.(grantId) ?? [])] : []),
   ];
 }
 
@@ -110,7 +124,7 @@ async function revokeByGrantId(kv: Kv, grantId: string): Promise<void> {
   await kv.del([...keys, ...indexes.flat(), grantKey(grantId)]);
 }
 
-function modelAdapter(kv: Kv | ReadAheadKv, model: string, extra: ReadAhead | undefined): OidcAdapter {
+function modelAdapter(kv: Kv | ReadAheadKv, model: string, options: AdapterOptions): OidcAdapter {
   const prefetch = 'prefetch' in kv ? kv.prefetch : undefined;
   const adapter: OidcAdapter = {
     upsert: async (id, payload, expiresIn) => {
@@ -121,12 +135,15 @@ function modelAdapter(kv: Kv | ReadAheadKv, model: string, extra: ReadAhead | un
         kv.set(key, json, expiresIn),
         GRANTABLE.has(model) && grantId ? kv.addToSet(grantKey(grantId), key, expiresIn) : undefined,
         ...indexKeys(model, payload).map((index) => kv.set(index, indexEntry(index, id, json), expiresIn)),
+        ...(options.companions?.(model, id, payload) ?? []).map(({ key: companion, value }) =>
+          kv.set(companion, value, expiresIn),
+        ),
       ]);
     },
     find: async (id) => {
       const payload = await read(kv, itemKey(model, id));
       if (payload && prefetch) {
-        const keys = readAheadKeys(model, payload, extra);
+        const keys = readAheadKeys(model, payload, options);
         if (keys.length) prefetch(keys);
       }
       return payload;
@@ -188,7 +205,7 @@ function clientAdapter(clients: OidcClientSource): OidcAdapter {
 export function createOidcAdapter(
   kv: Kv | ReadAheadKv,
   clients: OidcClientSource,
-  readAhead?: ReadAhead,
+  options: AdapterOptions = {},
 ): (name: string) => OidcAdapter {
-  return (name) => (name === 'Client' ? clientAdapter(clients) : modelAdapter(kv, name, readAhead));
+  return (name) => (name === 'Client' ? clientAdapter(clients) : modelAdapter(kv, name, options));
 }

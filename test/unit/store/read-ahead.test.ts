@@ -87,7 +87,13 @@ describe.each(kvBackends)('oidc adapter read-ahead on $name', (backend) => {
   it("finding a token reads its session, grant and the caller's keys in one go", async () => {
     const { kv: counted, gets } = countingGets(fx.kv);
     const kv = withReadAhead(counted);
-    const adapter = createOidcAdapter(kv, { find: async () => undefined }, (grantId) => [`extra:${grantId}`]);
+    const adapter = createOidcAdapter(
+      kv,
+      { find: async () => undefined },
+      {
+        readAhead: (grantId) => [`extra:${grantId}`],
+      },
+    );
     await adapter('Session').upsert('s1', { jti: 's1', uid: 'u1', accountId: 'a1' }, 60);
     await adapter('Grant').upsert('g1', { jti: 'g1', accountId: 'a1' }, 60);
     await kv.set('extra:g1', 'sealed', 60);
@@ -101,5 +107,36 @@ describe.each(kvBackends)('oidc adapter read-ahead on $name', (backend) => {
     expect(await kv.get('extra:g1')).toBe('sealed');
     // Nothing more reached the store: three reads cost one round trip.
     expect(gets).toHaveLength(4);
+  });
+
+  it('finding a finished interaction reads its grant ahead (resume loads it next)', async () => {
+    const { kv: counted, gets } = countingGets(fx.kv);
+    const kv = withReadAhead(counted);
+    const adapter = createOidcAdapter(kv, { find: async () => undefined });
+    await adapter('Grant').upsert('g1', { jti: 'g1' }, 60);
+    await adapter('Interaction').upsert('i1', { jti: 'i1', result: { consent: { grantId: 'g1' } } }, 60);
+    await adapter('Interaction').upsert('i2', { jti: 'i2' }, 60);
+    expect(await adapter('Interaction').find('i2')).toMatchObject({ jti: 'i2' });
+    expect(await adapter('Interaction').find('i1')).toMatchObject({ jti: 'i1' });
+    expect(gets).toEqual(['oidc:Interaction:i2', 'oidc:Interaction:i1', 'oidc:Grant:g1']);
+    await adapter('Interaction').destroy('i1');
+    expect(await adapter('Grant').find('g1')).toMatchObject({ jti: 'g1' });
+    expect(gets).toHaveLength(3);
+  });
+
+  it('writes the companions of an item with it, for as long', async () => {
+    const adapter = createOidcAdapter(
+      fx.kv,
+      { find: async () => undefined },
+      {
+        companions: (model, id) => (model === 'Interaction' ? [{ key: `with:${id}`, value: 'v' }] : []),
+      },
+    );
+    await adapter('Interaction').upsert('i1', { jti: 'i1' }, 1);
+    await adapter('Grant').upsert('g1', { jti: 'g1' }, 60);
+    expect(await fx.kv.get('with:i1')).toBe('v');
+    expect(await fx.kv.get('with:g1')).toBeNull();
+    await fx.advance(1100);
+    expect(await fx.kv.get('with:i1')).toBeNull();
   });
 });
