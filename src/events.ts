@@ -63,6 +63,8 @@ export interface Events {
 export interface EventLog {
   info(object: object, message: string): void;
   warn(object: object, message: string): void;
+  /** pino's: the event's log line is not even built when `info` is off. */
+  isLevelEnabled?(level: string): boolean;
 }
 
 export interface EventsOptions {
@@ -107,7 +109,8 @@ export function createEvents(options: EventsOptions): Events {
     emit(event) {
       try {
         const stored: StoredEvent = { ...event, at: new Date() };
-        log.info({ event: withoutUndefined(event) }, `event ${event.name}`);
+        if (log.isLevelEnabled?.('info') ?? true)
+          log.info({ event: withoutUndefined(event) }, `event ${event.name}`);
         for (const listener of listeners) {
           try {
             listener(event);

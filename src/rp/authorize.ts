@@ -1,4 +1,5 @@
 // Leaving for the IdP: fresh state, nonce and PKCE S256, the levels asked, prompt=login.
+import { createHash } from 'node:crypto';
 import * as client from 'openid-client';
 import { type Acr, acrRank } from '../config/federation.ts';
 import type { Vault } from '../store/vault.ts';
@@ -32,7 +33,9 @@ export async function buildIdpAuthorizationUrl(
       scope: idp.scope,
       state,
       nonce,
-      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+      // S256 (RFC 7636 §4.2) with node:crypto: a synchronous hash rather than a WebCrypto job
+      // handed to the thread pool and back.
+      code_challenge: createHash('sha256').update(codeVerifier).digest('base64url'),
       code_challenge_method: 'S256',
       acr_values: acr ?? login.requiredAcr,
       // FranceConnect always asks the IdP for a fresh authentication.

@@ -43,6 +43,20 @@ describe('business events', () => {
     expect(batches[0]?.[0]?.at).toBeInstanceOf(Date);
   });
 
+  it('logs nothing when info is off, and still stores every event', async () => {
+    const { lines, log } = recordingLog();
+    const batches: StoredEvent[][] = [];
+    const events = createEvents({
+      log: { ...log, isLevelEnabled: (level: string) => level !== 'info' },
+      sink: async (batch) => void batches.push(batch),
+      flushMs: 60_000,
+    });
+    events.emit({ name: 'authorize.received', clientId: 'sp-a' });
+    await events.close();
+    expect(lines).toEqual([]);
+    expect(batches.flat().map((event) => event.name)).toEqual(['authorize.received']);
+  });
+
   it('sends a full batch without waiting for the timer', async () => {
     const { log } = recordingLog();
     const batches: StoredEvent[][] = [];
