@@ -1,7 +1,7 @@
 // The bundled mock identity provider: a real OpenID Provider with fictitious people, used by the
 // demo and the end-to-end tests as one of the hub's IdPs (FranceConnect ships the same).
 import { createServer, type Server } from 'node:http';
-import type Provider from 'oidc-provider';
+import type { AdapterFactory, default as Provider } from 'oidc-provider';
 import { createMemoryAdapter } from './adapter.ts';
 import { MOCK_IDENTITIES, type MockIdentity } from './identities.ts';
 import { generateCookieKeys, generateSigningKeys } from './keys.ts';
@@ -39,6 +39,11 @@ export interface MockIdpOptions {
   endSession?: boolean;
   /** Default true; false answers 404 on discovery (an IdP configured with static endpoints). */
   discovery?: boolean;
+  /**
+   * Where oidc-provider keeps sessions, codes and tokens; default in memory. npm run bench gives
+   * its reference leg the hub's Redis adapter, so that it pays for its store as the hub does.
+   */
+  adapter?: AdapterFactory;
 }
 
 /** What a client configures for this IdP when it cannot use discovery. */
@@ -66,7 +71,7 @@ export interface MockIdp {
 export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
   const settings = resolveSettings(options);
   const url = new URL(settings.issuer);
-  const adapter = createMemoryAdapter();
+  const adapter = options.adapter ?? createMemoryAdapter();
   const cookieKeys = generateCookieKeys();
   let misbehaviour: Readonly<Misbehaviour> = {};
   const build = async (): Promise<Provider> =>

@@ -2,7 +2,12 @@
 //   MOCK_IDP_ISSUER   default http://localhost:3001
 //   MOCK_IDP_CLIENTS  JSON array of clients; default the demo hub (`relais`)
 //   MOCK_IDP_ID_TOKEN_ALG, MOCK_IDP_USERINFO_ALG (HS256|RS256|ES256; userinfo unset = plain JSON)
+//   MOCK_IDP_REDIS_URL  optional: sessions, codes and tokens in Redis (keys under `mock-idp:v1:`,
+//                       through the hub's own adapter) instead of in memory, as npm run bench's
+//                       reference leg uses it, so that it pays for its store as the hub does
 import { z } from 'zod';
+import { createRedisKv } from '../store/kv-redis.ts';
+import { createOidcAdapter } from '../store/oidc-adapter.ts';
 import { createMockIdp } from './index.ts';
 
 const DEFAULT_CLIENTS = [
@@ -56,18 +61,29 @@ function parseAlg(variable: string): z.infer<typeof alg> | undefined {
 }
 
 const issuer = process.env['MOCK_IDP_ISSUER'] || 'http://localhost:3001';
+const redisUrl = process.env['MOCK_IDP_REDIS_URL'] || undefined;
+const kv = redisUrl
+  ? await createRedisKv(redisUrl, 'mock-idp:v1:').catch((error: unknown) =>
+      fail('MOCK_IDP_REDIS_URL', `is unusable: ${error instanceof Error ? error.message : String(error)}`),
+    )
+  : undefined;
 const idp = await createMockIdp({
   issuer,
   clients: parseClients(process.env['MOCK_IDP_CLIENTS']),
   idTokenAlg: parseAlg('MOCK_IDP_ID_TOKEN_ALG'),
   userinfoAlg: parseAlg('MOCK_IDP_USERINFO_ALG') ?? null,
+  // Its clients are static: oidc-provider finds them in its configuration, never in the adapter.
+  ...(kv ? { adapter: createOidcAdapter(kv, { find: async () => undefined }) } : {}),
 }).catch((error: unknown) => fail('MOCK_IDP_ISSUER', error instanceof Error ? error.message : 'is invalid'));
 // MOCK_IDP_HOST: where to listen when it is not the issuer's host (0.0.0.0 in a container).
 await idp.listen(process.env['MOCK_IDP_HOST'] || undefined);
-console.log(`mock IdP listening at ${idp.issuer}`);
+console.log(`mock IdP listening at ${idp.issuer}${kv ? ' (store: Redis)' : ''}`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void idp.close().then(() => process.exit(0));
+    void idp
+      .close()
+      .then(() => kv?.close())
+      .then(() => process.exit(0));
   });
 }

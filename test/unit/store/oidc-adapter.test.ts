@@ -71,7 +71,11 @@ describe.each(kvBackends)('oidc adapter on $name', (backend) => {
 
   it('destroys an item without indexes (an interaction) without reading it first', async () => {
     const reads: string[] = [];
-    const counted = createOidcAdapter({ ...kv, get: (key) => (reads.push(key), kv.get(key)) }, clients);
+    const get = (key: string) => {
+      reads.push(key);
+      return kv.get(key);
+    };
+    const counted = createOidcAdapter({ ...kv, get }, clients);
     await counted('Interaction').upsert('i1', { jti: 'i1', uid: 'i1' }, 60);
     await counted('Interaction').destroy('i1');
     expect(reads).toEqual([]);

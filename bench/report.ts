@@ -1,0 +1,269 @@
+// The bench's report: the targets judged (never failing the run), and the markdown tables printed
+// on stdout and written next to the JSON.
+import type { ProfileSummary } from './profile.ts';
+import type { StageResult } from './stage.ts';
+
+export interface Target {
+  target: string;
+  measured: string;
+  value: number | null;
+  /** Where the value comes from. */
+  stage: string;
+  met: boolean | null;
+}
+
+export interface ScaleOut {
+  perInstanceConcurrency: number;
+  one: StageResult;
+  two: StageResult;
+  /** (logins/s of two instances / 2) / logins/s of one: 1 = per-instance throughput holds. */
+  perInstanceThroughputRatio: number | null;
+}
+
+export interface Report {
+  date: string;
+  quick: boolean;
+  stores: Record<string, string>;
+  machine: { cpus: number; node: string; loadAverageAtStart: number[] };
+  stages: StageResult[];
+  peak: { run: string; concurrency: number; loginsPerSecond: number } | null;
+  reference: StageResult | null;
+  ratio: number | null;
+  scaleOut: ScaleOut | null;
+  targets: Target[];
+  profile: (ProfileSummary & { file: string; skippedStartupMs: number }) | null;
+  notes: string[];
+  durationSeconds: number;
+}
+
+const HUB_HOP_P99_MS = 20;
+
+/** Whether the per-instance throughput holds, and if not whether the CPUs or something shared limit it. */
+function verdict(scale: ScaleOut, cpus: number): string {
+  const { one, two, perInstanceThroughputRatio: ratio } = scale;
+  const busy = (s: StageResult) => (s.machineBusy === null ? 'n/a' : `${Math.round(s.machineBusy * 100)} %`);
+  const cpuRatio =
+    one.cpuMsPerLogin && two.cpuMsPerLogin
+      ? Number((two.cpuMsPerLogin / one.cpuMsPerLogin).toFixed(2))
+      : null;
+  const head = `Per instance with 2 instances: ${ratio === null ? 'n/a' : `${Math.round(ratio * 100)} %`} of one instance's logins/s, ${cpuRatio ?? 'n/a'}× its CPU per login; the machine's ${cpus} CPUs were ${busy(one)} busy with one instance, ${busy(two)} with two.`;
+  if (ratio !== null && ratio >= 0.9) return `${head} Throughput per instance holds.`;
+  if ((two.machineBusy ?? 0) >= 0.9)
+    return `${head} The CPUs are saturated (the driver, the mock IdP, PostgreSQL and Redis share them): the total cannot grow on this machine, so the per-instance throughput is not what this checks; what it shows is ${two.errors === 0 ? 'no errors' : `${two.errors} errors`} with two instances on the same stores and each instance's CPU per login (which contention, and the smaller Redis batches of an instance at half the rate, raise). A shared lock or a hot key would show as idle CPUs with fewer logins, or as errors.`;
+  return `${head} The CPUs were not saturated and the throughput did not follow: look for a shared lock or a hot key.`;
+}
+
+export function judge(input: {
+  peak: StageResult | undefined;
+  paced: StageResult | undefined;
+  reference: StageResult | undefined;
+  ratio: number | null;
+}): Target[] {
+  const { peak, paced, reference, ratio } = input;
+  const name = (s: StageResult | undefined) => (s ? `${s.run} (c=${s.concurrency})` : 'n/a');
+  const at = (value: number | null | undefined, ok: (v: number) => boolean) =>
+    value === null || value === undefined ? null : ok(value);
+  const cpu = peak?.cpuMsPerLogin ?? null;
+  const trips = paced?.redis?.roundTripsPerLogin ?? null;
+  const bytes = paced?.redis?.memory?.bytesPerLogin ?? null;
+  const sessionBytes = paced?.redis?.memory?.sessionBytesPerLogin ?? null;
+  const hubHops = (paced?.hops ?? []).filter((h) => h.hop.startsWith('hub.'));
+  const worst = hubHops.reduce<(typeof hubHops)[number] | undefined>(
+    (w, h) => (!w || h.p99 > w.p99 ? h : w),
+    undefined,
+  );
+  return [
+    {
+      target: 'hub CPU per brokered login ≤ 3 ms',
+      measured: cpu === null ? 'n/a' : `${cpu} ms`,
+      value: cpu,
+      stage: name(peak),
+      met: at(cpu, (v) => v <= 3),
+    },
+    {
+      target: 'hub CPU per brokered login ≤ 1.0× the bare leg (same run)',
+      measured: ratio === null ? 'n/a' : `${ratio}× (${cpu} ms vs ${reference?.cpuMsPerLogin ?? 'n/a'} ms)`,
+      value: ratio,
+      stage: `${name(peak)} vs ${name(reference)}`,
+      met: at(ratio, (v) => v <= 1),
+    },
+    {
+      target: '≤ 20 Redis round trips per login (server read events)',
+      measured: trips === null ? 'n/a' : `${trips}`,
+      value: trips,
+      stage: name(paced),
+      met: at(trips, (v) => v <= 20),
+    },
+    // Two figures: what a login holds for its session's life (30 min), and the peak right after
+    // it, while its code, access token and grant (60–120 s) are still there.
+    {
+      target: '≤ 4 KiB of Redis per live login (MEMORY USAGE), for the session',
+      measured: sessionBytes === null ? 'n/a' : `${sessionBytes} B (${(sessionBytes / 1024).toFixed(2)} KiB)`,
+      value: sessionBytes,
+      stage: name(paced),
+      met: at(sessionBytes, (v) => v <= 4096),
+    },
+    {
+      target: '≤ 4 KiB of Redis per live login (MEMORY USAGE), its first 2 minutes',
+      measured: bytes === null ? 'n/a' : `${bytes} B (${(bytes / 1024).toFixed(2)} KiB)`,
+      value: bytes,
+      stage: name(paced),
+      met: at(bytes, (v) => v <= 4096),
+    },
+    {
+      target: `p99 per hub hop < ${HUB_HOP_P99_MS} ms at 70 % of the peak rate`,
+      measured: worst ? `worst ${worst.hop} ${worst.p99} ms` : 'n/a',
+      value: worst?.p99 ?? null,
+      stage: name(paced),
+      met: worst ? worst.p99 < HUB_HOP_P99_MS : null,
+    },
+  ];
+}
+
+const show = (value: number | null | undefined) =>
+  value === null || value === undefined ? 'n/a' : `${value}`;
+const yes = (met: boolean | null) => (met === null ? 'n/a' : met ? 'met' : 'not met');
+
+function stageRow(s: StageResult): string {
+  const runName = s.targetRate ? `${s.run} (${s.targetRate}/s)` : s.run;
+  const kv = s.redis?.hubKvOpsPerLogin;
+  const commands = `${show(s.redis?.commandsPerLogin)}${kv === null || kv === undefined ? '' : ` (hub ${kv})`}`;
+  const server = s.postgres?.serverTransactionsPerLogin;
+  const pgCell =
+    s.kind === 'bare'
+      ? '–'
+      : `${show(s.postgres?.hubQueriesPerLogin)}${server === null || server === undefined ? '' : ` (server ${server})`}`;
+  return `| ${runName} | ${s.instances} | ${s.concurrency} | ${s.logins} | ${s.errors} | ${s.loginsPerSecond} | ${show(s.cpuMsPerLogin)} | ${show(s.redis?.roundTripsPerLogin)} | ${commands} | ${pgCell} | ${s.latencyMs.p50} / ${s.latencyMs.p95} / ${s.latencyMs.p99} |`;
+}
+
+export function markdown(report: Report): string {
+  const lines: string[] = [];
+  const paced = report.stages.findLast((s) => s.targetRate !== null);
+  lines.push(
+    `Relais bench, ${report.date}${report.quick ? ' (--quick)' : ''}: hub on ${report.stores['hub']}; ${report.machine.cpus} CPUs (load average ${report.machine.loadAverageAtStart[0]?.toFixed(1)} at start), Node ${report.machine.node}, ${report.durationSeconds} s`,
+    '',
+    '| run | instances | concurrency | logins | errors | logins/s | CPU ms/login (server process) | Redis round trips/login | Redis commands/login (hub Kv ops) | PG queries/login (hub; server xacts) | latency ms p50 / p95 / p99 |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...report.stages.map(stageRow),
+  );
+  const failing = report.stages.filter((s) => s.errors > 0);
+  if (failing.length) {
+    lines.push('', 'Errors by kind:');
+    for (const s of failing) {
+      const kinds = Object.entries(s.errorsByKind)
+        .map(([kind, n]) => `${kind} ×${n}`)
+        .join('; ');
+      lines.push(`- ${s.run} c=${s.concurrency}: ${kinds}`);
+    }
+  }
+  const reset = report.stages.filter((s) => s.redis?.serverStatsReset);
+  if (reset.length)
+    lines.push(
+      '',
+      `Redis server counters reset during ${reset.map((s) => `${s.run} c=${s.concurrency}`).join(', ')} (CONFIG RESETSTAT by another client?): those figures are n/a.`,
+    );
+  // The hub's Kv ops plus the MULTI/EXEC around its sets make ~1.3× its ops on the server.
+  const crowded = report.stages.filter(
+    (s) =>
+      s.redis?.commandsPerLogin &&
+      s.redis.hubKvOpsPerLogin &&
+      s.redis.commandsPerLogin > 1.6 * s.redis.hubKvOpsPerLogin,
+  );
+  if (crowded.length)
+    lines.push(
+      '',
+      `Other Redis clients were busy during ${crowded.map((s) => `${s.run} c=${s.concurrency}`).join(', ')} (the server counted far more commands than the hub sent): its server-side Redis figures are inflated.`,
+    );
+  const behind = (s: StageResult) =>
+    s.targetRate !== null && (s.skipped > 0 || s.loginsPerSecond < 0.9 * s.targetRate);
+  for (const s of report.stages.filter(behind))
+    lines.push(
+      '',
+      `${s.run} at ${s.targetRate}/s: ${s.skipped} arrivals skipped (at most ${s.concurrency} logins in flight), ${s.loginsPerSecond}/s done${s.loginsPerSecond < 0.9 * (s.targetRate ?? 0) ? `: the machine did not keep up (it was slower than during the ramp)${s === paced ? ', so the hop latencies below are those of an overload, not of 70 % of the peak; run again' : ', so it ran again at 70 % of what it managed'}` : ''}.`,
+    );
+
+  if (paced) {
+    lines.push(
+      '',
+      `Hops at 70 % of the peak (${paced.targetRate}/s asked, ${paced.loginsPerSecond}/s done, ${paced.logins} logins), as the citizen (or the SP) sees them:`,
+      '',
+      '| hop | request | n | p50 ms | p95 ms | p99 ms | hub-side mean ms | p99 < 20 ms |',
+      '|---|---|---|---|---|---|---|---|',
+      ...paced.hops.map(
+        (h) =>
+          `| ${h.hop} | ${h.request} | ${h.n} | ${h.p50} | ${h.p95} | ${h.p99} | ${show(h.hubSideMeanMs)} | ${h.hop.startsWith('hub.') ? (h.p99 < 20 ? 'yes' : 'no') : '–'} |`,
+      ),
+    );
+    if (paced.hubIdpCallMeanMs !== null)
+      lines.push(
+        '',
+        `hub.callback includes the hub's calls to the IdP (token, id_token check, userinfo): ${paced.hubIdpCallMeanMs} ms on average (relais_idp_call_duration_seconds). hub-side means of hub.mire and hub.consent_page are the same figure (one route).`,
+      );
+    const byType = Object.entries(paced.redis?.commandsPerLoginByType ?? {})
+      .map(([command, n]) => `${command} ${n}`)
+      .join(', ');
+    if (byType) lines.push('', `Redis commands per login by type (${paced.run}): ${byType}`);
+    const memory = paced.redis?.memory;
+    if (memory) {
+      const perLogin = Object.entries(memory.byKindPerLogin)
+        .map(([kind, { keys, bytes }]) => `${kind} ${bytes} B (${keys} keys)`)
+        .join(', ');
+      lines.push(
+        '',
+        `Redis per live login (${paced.run}): ${show(memory.bytesPerLogin)} B = ${perLogin || 'nothing'}; of which ${show(memory.sessionBytesPerLogin)} B live on with the session (more than 5 min to live), the rest expires within 2 minutes; after the stage: ${memory.after.keys} hub keys, ${(memory.after.bytes / 1024).toFixed(0)} KiB.`,
+      );
+    }
+  }
+
+  if (report.scaleOut) {
+    const { one, two, perInstanceConcurrency } = report.scaleOut;
+    const row = (s: StageResult) =>
+      `| ${s.instances} | ${perInstanceConcurrency} | ${s.loginsPerSecond} | ${s.perInstance.map((i) => show(i.loginsPerSecond)).join(' + ')} | ${s.perInstance.map((i) => show(i.cpuMsPerLogin)).join(' + ')} | ${show(s.cpuMsPerLogin)} | ${s.machineBusy === null ? 'n/a' : `${Math.round(s.machineBusy * 100)} %`} | ${s.errors} |`;
+    lines.push(
+      '',
+      'Scale-out (behind the round-robin, shared PostgreSQL and Redis):',
+      '',
+      '| instances | concurrency per instance | logins/s total | logins/s per instance | hub CPU ms/login per instance | hub CPU ms/login (all) | machine CPUs busy | errors |',
+      '|---|---|---|---|---|---|---|---|',
+      row(one),
+      row(two),
+      '',
+      verdict(report.scaleOut, report.machine.cpus),
+    );
+  }
+
+  lines.push(
+    '',
+    '| target | measured | stage | met? |',
+    '|---|---|---|---|',
+    ...report.targets.map((t) => `| ${t.target} | ${t.measured} | ${t.stage} | ${yes(t.met)} |`),
+    '',
+    `hub CPU per brokered login / bare CPU per leg: ${show(report.ratio)}${report.peak && report.reference ? ` (at concurrency ${report.peak.concurrency}; hub ${report.stores['hub']}, bare leg ${report.stores['reference']})` : ''}`,
+  );
+
+  if (report.profile) {
+    const p = report.profile;
+    lines.push(
+      '',
+      `Where the hub's time goes (${p.file}, ${p.totalMs} ms sampled, the first ${p.skippedStartupMs} ms of start-up left out):`,
+      '',
+      '| module | ms | % |',
+      '|---|---|---|',
+      ...p.modules.map((m) => `| ${m.module} | ${m.ms} | ${m.share} |`),
+      '',
+      '| function | module | ms | % |',
+      '|---|---|---|---|',
+      ...p.functions.map((f) => `| ${f.fn} | ${f.module} | ${f.ms} | ${f.share} |`),
+      '',
+      '| caller: package or src/ module that made the time be spent (Node.js and native code it called included) | ms | % |',
+      '|---|---|---|',
+      ...p.callers.map((c) => `| ${c.module} | ${c.ms} | ${c.share} |`),
+    );
+  } else if (report.targets.some((t) => t.met === false)) {
+    lines.push(
+      '',
+      "Not profiled: run with --profile for where the hub's CPU goes (top modules and functions).",
+    );
+  }
+  return lines.join('\n');
+}
