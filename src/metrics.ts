@@ -81,7 +81,7 @@ export function createMetrics(): Metrics {
   });
   const redisCommands = new Counter({
     name: 'relais_redis_commands_total',
-    help: 'Kv operations sent to Redis, one round trip each at most (a MULTI counts once; the in-process store when REDIS_URL is unset)',
+    help: 'Kv operations sent to Redis, one round trip each at most (operations of one tick share a write; the in-process store when REDIS_URL is unset)',
     registers,
   });
   const sqlQueries = new Counter({

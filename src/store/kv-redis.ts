@@ -1,5 +1,5 @@
-// Kv over Redis (>= 7: GETDEL, SET KEEPTTL, EXPIRE NX/GT). ioredis applies the key prefix to every
-// command, the MULTI and the Lua script alike.
+// Kv over Redis (>= 7: GETDEL, SET KEEPTTL). ioredis applies the key prefix to every command and
+// to the Lua scripts' keys alike.
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { assertTtl, type ConsumeResult, DEFAULT_PREFIX, type Kv } from './kv.ts';
 
@@ -23,7 +23,18 @@ end
 redis.call('SET', KEYS[1], marked, 'KEEPTTL')
 return 'ok'`;
 
-type RedisWithConsume = Redis & { consumeOnce(key: string, epochSeconds: number): Promise<ConsumeResult> };
+// SADD, then the set's TTL grows to cover the member, never shortened (PTTL is -1 on a new set).
+// A script rather than MULTI: it is one command, so auto-pipelining sends it in the same write as
+// the SET of the token it indexes.
+const ADD_TO_SET = `
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1`;
+
+type RedisWithConsume = Redis & {
+  consumeOnce(key: string, epochSeconds: number): Promise<ConsumeResult>;
+  addToSet(key: string, member: string, ttlMs: number): Promise<number>;
+};
 
 function describeHost(url: string): string {
   const parsed = new URL(url);
@@ -92,6 +103,7 @@ export async function createRedisKv(url: string, prefix: string = DEFAULT_PREFIX
   // Connection errors surface on the commands; without a listener ioredis prints them all.
   redis.on('error', () => {});
   redis.defineCommand('consumeOnce', { numberOfKeys: 1, lua: CONSUME_ONCE });
+  redis.defineCommand('addToSet', { numberOfKeys: 1, lua: ADD_TO_SET });
   try {
     await redis.connect();
     await redis.ping();
@@ -118,15 +130,7 @@ export async function createRedisKv(url: string, prefix: string = DEFAULT_PREFIX
     },
     addToSet: async (setKey, member, ttlSeconds) => {
       assertTtl(ttlSeconds);
-      // NX gives a new set its TTL; GT only ever extends an existing one.
-      const results = await redis
-        .multi()
-        .sadd(setKey, member)
-        .pexpire(setKey, ms(ttlSeconds), 'NX')
-        .pexpire(setKey, ms(ttlSeconds), 'GT')
-        .exec();
-      const failed = results?.find(([error]) => error);
-      if (!results || failed) throw failed?.[0] ?? new Error('addToSet: transaction aborted');
+      await redis.addToSet(setKey, member, ms(ttlSeconds));
     },
     members: (setKey) => redis.smembers(setKey),
     consumeOnce: (key) => redis.consumeOnce(key, Math.floor(Date.now() / 1000)),
