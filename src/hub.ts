@@ -1,6 +1,7 @@
 // The hub wired to its stores: PostgreSQL (or embedded PGlite) for the registry, Redis (or an
 // in-process store) for everything short-lived. main.ts and the end-to-end tests both start here.
 import { randomBytes } from 'node:crypto';
+import Provider from 'oidc-provider';
 import { type App, buildApp } from './app.ts';
 import { demoFederation } from './config/demo-federation.ts';
 import type { Federation } from './config/federation.ts';
@@ -57,7 +58,8 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       : createMemoryKv(options.kvPrefix));
   const metrics = createMetrics();
   const sql = observeSql(rawSql, metrics);
-  const kv = withReadAhead(observeKv(rawKv, metrics));
+  // Read-ahead is scoped to oidc-provider's request (its AsyncLocalStorage context).
+  const kv = withReadAhead(observeKv(rawKv, metrics), { scope: () => Provider.ctx });
   try {
     await migrate(sql);
     // The encryption key seals the registry's secrets: it must be known before the registry.

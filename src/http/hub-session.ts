@@ -30,11 +30,10 @@ export async function loadHubSession(
 export const endHubSession = (vault: Vault, citizenSessionId: string) => vault.del(key(citizenSessionId));
 
 /**
- * Keeps the authentication behind a consent as the browser's hub session. The same person keeps
- * the same citizen session (an SSO, or a new IdP login of the same person); another person gets a
- * new one, so no token issued to the first can ever resolve to the second.
+ * The hub session a consent leaves the browser with. The same person keeps the same citizen
+ * session (an SSO, or a new IdP login of the same person); another person gets a new one, so no
+ * token issued to the first can ever resolve to the second.
  */
-/** The session this login continues (the same person again) or the new one it starts. */
 export function hubSessionFor(citizen: CitizenIdentity, current: HubSession | undefined): HubSession {
   const continued =
     current &&
@@ -44,6 +43,7 @@ export function hubSessionFor(citizen: CitizenIdentity, current: HubSession | un
     : { ...citizen, citizenSessionId: randomUUID(), startedAt: Math.floor(Date.now() / 1000) };
 }
 
+/** Keeps the hub session for what is left of its lifetime. */
 export async function putHubSession(
   vault: Vault,
   session: HubSession,
@@ -52,6 +52,7 @@ export async function putHubSession(
   await vault.put(key(session.citizenSessionId), session, remainingSessionTtl(lifetime, session.startedAt));
 }
 
+/** hubSessionFor, then putHubSession. */
 export async function saveHubSession(
   vault: Vault,
   citizen: CitizenIdentity,
@@ -63,6 +64,11 @@ export async function saveHubSession(
   return session;
 }
 
+/**
+ * FranceConnect's SSO: a second SP skips the mire and the IdP when that IdP is still allowed for
+ * it and already reached the level it asks — except eidas2/eidas3, which always need a fresh IdP
+ * login, and an idp_hint naming another IdP.
+ */
 export function canReuse(
   session: HubSession,
   sp: ServiceProvider,

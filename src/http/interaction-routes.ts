@@ -332,11 +332,10 @@ export function interactionRoutes(app: FastifyInstance, deps: FlowDependencies):
       ...ids,
     });
     const grantTtl = grantTtlFor(grantTypesOf(sp));
-    // The hub session, the grant, its identity and the interaction's result: written together.
-    const [, location] = await Promise.all([
+    // The hub session, the grant and its identity together, then the interaction's result.
+    const location = await finishWithConsent(provider, vault, view, login, grantTtl, () =>
       putHubSession(vault, hubSession, deps.session),
-      finishWithConsent(provider, vault, view, login, grantTtl),
-    ]);
+    );
     return reply.redirect(location, 303);
   });
 

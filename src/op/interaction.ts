@@ -88,10 +88,12 @@ export async function finishWithConsent(
   view: InteractionView,
   login: CitizenLogin,
   grantTtl: number,
+  /** The caller's write that the result must not precede (the hub session), started with the grant's. */
+  alongside: () => Promise<unknown> = async () => {},
 ): Promise<string> {
   // expiresIn: this grant's lifetime, known here (oidc-provider's ttl hook has no request context).
-  // The id is chosen here (as oidc-provider would: 256 random bits) so that the grant, the
-  // identity sealed for it and the interaction's result are written together, in one round trip.
+  // The id is chosen here (as oidc-provider would: 256 random bits) so that the grant and the
+  // identity sealed for it are written together, in one round trip.
   const grantId = randomBytes(32).toString('base64url');
   const grant = new provider.Grant({
     jti: grantId,
@@ -119,10 +121,8 @@ export async function finishWithConsent(
     },
     consent: { grantId },
   };
-  await Promise.all([
-    grant.save(),
-    vault.put(grantIdentityKey(grantId), identity, grantTtl),
-    saveInteraction(interaction),
-  ]);
+  // The interaction's result last: it never names a grant that is not there.
+  await Promise.all([grant.save(), vault.put(grantIdentityKey(grantId), identity, grantTtl), alongside()]);
+  await saveInteraction(interaction);
   return interaction.returnTo;
 }

@@ -26,11 +26,14 @@ export const backChannelFetch: client.CustomFetch = async (url, options) => {
     headers['content-type'] = 'application/x-www-form-urlencoded;charset=UTF-8';
   }
   let answer: Awaited<ReturnType<typeof request>>;
+  let payload: ArrayBuffer;
   try {
     answer = await request(url, { method: options.method as 'GET', headers, body, signal: options.signal });
+    payload = await answer.body.arrayBuffer();
   } catch (cause) {
-    // Failing as fetch fails, so that openid-client and translateIdpError see no difference: the
-    // signal's reason on a timeout, a TypeError for an IdP unreachable.
+    // The body is read here too (unlike fetch, whose later body errors are a TypeError of their
+    // own), so that an IdP that cuts the answer short is "unreachable" (R2002) like one that never
+    // answers: the signal's reason on a timeout, a TypeError otherwise, as fetch fails.
     if (options.signal?.aborted) throw options.signal.reason;
     throw new TypeError('fetch failed', { cause });
   }
@@ -39,7 +42,6 @@ export const backChannelFetch: client.CustomFetch = async (url, options) => {
     if (Array.isArray(value)) for (const each of value) responseHeaders.append(name, each);
     else if (value !== undefined) responseHeaders.set(name, value);
   }
-  const payload = await answer.body.arrayBuffer();
   return new Response(NO_BODY.has(answer.statusCode) ? null : payload, {
     status: answer.statusCode,
     headers: responseHeaders,

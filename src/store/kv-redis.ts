@@ -1,5 +1,5 @@
-// Kv over Redis (>= 7: GETDEL, SET KEEPTTL). ioredis applies the key prefix to every command and
-// to the Lua scripts' keys alike.
+// Kv over Redis (>= 6.2: GETDEL, SET KEEPTTL). ioredis applies the key prefix to every command
+// and to the Lua scripts' keys alike.
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { assertTtl, type ConsumeResult, DEFAULT_PREFIX, type Kv } from './kv.ts';
 

@@ -57,29 +57,17 @@ async function read(kv: Kv, key: string): Promise<OidcPayload | undefined> {
 
 const INDEXED = new Set(['Session', 'DeviceCode']);
 
-/** The secondary index keys (Session uid, device user code) whose value starts with the item's id. */
+/** The secondary index keys (Session uid, device user code) whose value is the item's id. */
 function indexKeys(model: string, payload: OidcPayload): string[] {
   const uid = model === 'Session' ? text(payload['uid']) : undefined;
   const userCode = model === 'DeviceCode' ? text(payload['userCode']) : undefined;
   return [...(uid ? [sessionUidKey(uid)] : []), ...(userCode ? [userCodeKey(userCode)] : [])];
 }
 
-/**
- * An index entry: the item's id, and for a session the session itself after a space, so that
- * findByUid (each token and userinfo request makes one) costs one read, not two. Ids never hold
- * a space (oidc-provider's are base64url); an entry written as the id alone is still understood.
- */
-const indexEntry = (key: string, id: string, json: string) =>
-  key.startsWith('oidc:sessionUid:') ? `${id} ${json}` : id;
-const indexedId = (entry: string) => entry.split(' ', 1)[0];
-
 /** The index keys that still point at id: a rotated session has moved its uid on to the new id. */
 async function ownedIndexes(kv: Kv, model: string, id: string, payload: OidcPayload): Promise<string[]> {
   const owned: string[] = [];
-  for (const key of indexKeys(model, payload)) {
-    const entry = await kv.get(key);
-    if (entry !== null && indexedId(entry) === id) owned.push(key);
-  }
+  for (const key of indexKeys(model, payload)) if ((await kv.get(key)) === id) owned.push(key);
   return owned;
 }
 
@@ -134,7 +122,7 @@ function modelAdapter(kv: Kv | ReadAheadKv, model: string, options: AdapterOptio
       await Promise.all([
         kv.set(key, json, expiresIn),
         GRANTABLE.has(model) && grantId ? kv.addToSet(grantKey(grantId), key, expiresIn) : undefined,
-        ...indexKeys(model, payload).map((index) => kv.set(index, indexEntry(index, id, json), expiresIn)),
+        ...indexKeys(model, payload).map((index) => kv.set(index, id, expiresIn)),
         ...(options.companions?.(model, id, payload) ?? []).map(({ key: companion, value }) =>
           kv.set(companion, value, expiresIn),
         ),
@@ -148,12 +136,12 @@ function modelAdapter(kv: Kv | ReadAheadKv, model: string, options: AdapterOptio
       }
       return payload;
     },
+    // Two reads: the index, then the session. A copy of the session in its index would save one,
+    // at the price of two records that instances writing at once (or an older version of the hub
+    // during a rolling deploy) could leave disagreeing.
     findByUid: async (uid) => {
-      const entry = await kv.get(sessionUidKey(uid));
-      if (entry === null) return undefined;
-      const space = entry.indexOf(' ');
-      const payload =
-        space < 0 ? await adapter.find(entry) : (JSON.parse(entry.slice(space + 1)) as OidcPayload);
+      const id = await kv.get(sessionUidKey(uid));
+      const payload = id === null ? undefined : await adapter.find(id);
       return payload?.['uid'] === uid ? payload : undefined;
     },
     findByUserCode: async (userCode) => {

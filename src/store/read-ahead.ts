@@ -1,20 +1,25 @@
-// Read-ahead over a Kv: a caller that knows which keys a request will read next asks for them all
-// at once (one round trip, the commands leaving in one write), and the later reads are served
-// from those answers. oidc-provider reads a token, then its session, its grant and the identity
-// sealed for it one after the other: three round trips become one.
+// Read-ahead over a Kv: a request that knows which keys it will read next asks for them all at
+// once (one round trip, the commands leaving in one write), and its later reads are served from
+// those answers. oidc-provider reads a token, then its session, its grant and the identity sealed
+// for it one after the other: three round trips become one.
 //
-// A prefetched answer serves one read only, and only within READ_AHEAD_MS of being asked for;
-// any write to the key through this Kv drops it. What it can miss is a write made by another
-// instance in that window, the same as if the read had simply happened a moment earlier.
+// A prefetched answer belongs to the request that asked for it (its scope: oidc-provider's
+// request context), serves one read, only within READ_AHEAD_MS, and is dropped when that request
+// writes the key. Another request never sees it: what a request reads ahead is what it would have
+// read a moment later, never an answer older than the request itself.
 import type { Kv } from './kv.ts';
 
 export const READ_AHEAD_MS = 1000;
-/** Prefetched answers never read are dropped past this many (and once older than the window). */
-const MAX_PENDING = 10_000;
 
 export interface ReadAheadKv extends Kv {
-  /** Reads these keys now; the next get() of each, soon, is served from this read. */
+  /** Reads these keys now, for the current request; no-op outside one. */
   prefetch(keys: readonly string[]): void;
+}
+
+export interface ReadAheadOptions {
+  /** The current request (an object that lives as long as it), or undefined outside one. */
+  scope: () => object | undefined;
+  now?: () => number;
 }
 
 interface Pending {
@@ -22,32 +27,38 @@ interface Pending {
   at: number;
 }
 
-export function withReadAhead(kv: Kv, now: () => number = Date.now): ReadAheadKv {
-  const pending = new Map<string, Pending>();
-  const forget = (key: string) => pending.delete(key);
-  const sweep = (at: number) => {
-    // Insertion order is age order: stop at the first one still fresh.
-    for (const [key, entry] of pending) {
-      if (at - entry.at < READ_AHEAD_MS && pending.size <= MAX_PENDING) break;
-      pending.delete(key);
+export function withReadAhead(kv: Kv, options: ReadAheadOptions): ReadAheadKv {
+  const now = options.now ?? (() => performance.now());
+  // Per request, gone with it: nothing to sweep.
+  const byScope = new WeakMap<object, Map<string, Pending>>();
+  const pendingHere = (create: boolean): Map<string, Pending> | undefined => {
+    const scope = options.scope();
+    if (!scope) return undefined;
+    let pending = byScope.get(scope);
+    if (!pending && create) {
+      pending = new Map();
+      byScope.set(scope, pending);
     }
+    return pending;
   };
+  const forget = (key: string) => pendingHere(false)?.delete(key);
   return {
     prefetch(keys) {
+      const pending = pendingHere(true);
+      if (!pending) return;
       const at = now();
-      sweep(at);
       for (const key of keys) {
-        if (pending.has(key)) continue;
         const value = kv.get(key);
-        // A failed read-ahead fails nobody: the caller reads again.
-        value.catch(() => forget(key));
+        // A failed read-ahead fails nobody: the reader reads again.
+        value.catch(() => {});
         pending.set(key, { value, at });
       }
     },
     get(key) {
-      const entry = pending.get(key);
+      const pending = pendingHere(false);
+      const entry = pending?.get(key);
       if (entry) {
-        pending.delete(key);
+        pending?.delete(key);
         if (now() - entry.at < READ_AHEAD_MS) return entry.value.catch(() => kv.get(key));
       }
       return kv.get(key);
@@ -78,9 +89,6 @@ export function withReadAhead(kv: Kv, now: () => number = Date.now): ReadAheadKv
       return kv.consumeOnce(key);
     },
     ping: () => kv.ping(),
-    close() {
-      pending.clear();
-      return kv.close();
-    },
+    close: () => kv.close(),
   };
 }

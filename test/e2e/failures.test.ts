@@ -391,6 +391,23 @@ describe('forms sent twice', () => {
 });
 
 describe('session loss', () => {
+  it('the way back to the SP is known from /authorize on, before any hub page is shown', async () => {
+    const config = await spClient(federation, 'sp-main');
+    const request = await authorizeRequest(federation, config);
+    // /authorize answered, its redirect to the mire not followed (the tab closed at once).
+    const opener = new Citizen(request);
+    const landing = await opener.browser.navigate(request.url, (url) =>
+      url.pathname.startsWith('/interaction/'),
+    );
+    expect(landing.response).toBeUndefined();
+    // Another browser reaches that interaction: the error page's way back still reaches the SP.
+    const other = new Citizen(request);
+    await other.go(landing.url);
+    expectHubErrorPage(other, { origin: federation.issuer, status: 400, code: 'R4003' });
+    await other.submit('/leave', {});
+    expectError(other, request, 'login_required', 'R4003');
+  });
+
   it('a browser that lost its cookies mid-login gets the "session expirée" page, and its way back tells the SP login_required', async () => {
     const { citizen, request } = await toConsent();
     const consentUrl = citizen.currentPage().url;

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backChannelFetch } from '../../../src/rp/back-channel.ts';
+import { translateIdpError } from '../../../src/rp/errors.ts';
 
 let server: Server;
 let base: string;
@@ -17,6 +18,13 @@ beforeAll(async () => {
       last = { method: req.method, headers: req.headers, body };
       if (req.url === '/empty') return res.writeHead(204).end();
       if (req.url === '/slow') return setTimeout(() => res.end('late'), 2000);
+      if (req.url === '/redirect') return res.writeHead(302, { location: '/empty' }).end();
+      if (req.url === '/cut') {
+        // Headers and half a body, then the connection drops.
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+        res.write('{"sub":');
+        return setTimeout(() => res.socket?.destroy(), 20);
+      }
       res.writeHead(401, [
         ['content-type', 'application/json'],
         ['www-authenticate', 'Bearer error="invalid_token"'],
@@ -79,6 +87,32 @@ describe('backChannelFetch', () => {
       signal: AbortSignal.timeout(100),
     });
     await expect(call).rejects.toMatchObject({ name: 'TimeoutError' });
+  });
+
+  it('does not follow a redirect: openid-client sees it', async () => {
+    const response = await backChannelFetch(`${base}/redirect`, {
+      method: 'GET',
+      headers: {},
+      body: undefined,
+      redirect: 'manual',
+    });
+    expect(response.status).toBe(302);
+    expect(last.method).toBe('GET');
+  });
+
+  it('an answer cut short is an IdP unreachable (R2002), as one that never answers', async () => {
+    const call = backChannelFetch(`${base}/cut`, {
+      method: 'GET',
+      headers: {},
+      body: undefined,
+      redirect: 'manual',
+    });
+    const error = await call.then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).toBeInstanceOf(TypeError);
+    expect(translateIdpError('idp-a', error).code).toBe('R2002');
   });
 
   it('fails as fetch does when the IdP cannot be reached', async () => {

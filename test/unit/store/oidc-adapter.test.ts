@@ -56,19 +56,6 @@ describe.each(kvBackends)('oidc adapter on $name', (backend) => {
     expect(await kv.get('oidc:sessionUid:u1')).toBeNull();
   });
 
-  it('keeps the session itself in its uid index, and still reads an index holding only the id', async () => {
-    const sessions = adapter('Session');
-    await sessions.upsert('s1', { jti: 's1', uid: 'u1', accountId: 'a' }, 60);
-    expect(await kv.get('oidc:sessionUid:u1')).toBe(
-      `s1 ${JSON.stringify({ jti: 's1', uid: 'u1', accountId: 'a' })}`,
-    );
-    // An index written by an earlier version: the id alone.
-    await kv.set('oidc:sessionUid:u1', 's1', 60);
-    expect(await sessions.findByUid('u1')).toMatchObject({ jti: 's1', accountId: 'a' });
-    await sessions.destroy('s1');
-    expect(await kv.get('oidc:sessionUid:u1')).toBeNull();
-  });
-
   it('destroys an item without indexes (an interaction) without reading it first', async () => {
     const reads: string[] = [];
     const get = (key: string) => {
