@@ -39,6 +39,16 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
+/** A GET as openid-client sends one (userinfo, discovery). */
+const get = (url: string, signal?: AbortSignal) =>
+  backChannelFetch(url, {
+    method: 'GET',
+    headers: {},
+    body: undefined,
+    redirect: 'manual',
+    ...(signal ? { signal } : {}),
+  });
+
 describe('backChannelFetch', () => {
   it('posts a form as urlencoded and answers a Response with status, headers and body', async () => {
     const response = await backChannelFetch(`${base}/token`, {
@@ -68,45 +78,24 @@ describe('backChannelFetch', () => {
   });
 
   it('answers a body-less status without a body', async () => {
-    const response = await backChannelFetch(`${base}/empty`, {
-      method: 'GET',
-      headers: {},
-      body: undefined,
-      redirect: 'manual',
-    });
+    const response = await get(`${base}/empty`);
     expect(response.status).toBe(204);
     expect(response.body).toBeNull();
   });
 
   it('gives up when the signal aborts (the IdP timeout)', async () => {
-    const call = backChannelFetch(`${base}/slow`, {
-      method: 'GET',
-      headers: {},
-      body: undefined,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(100),
-    });
+    const call = get(`${base}/slow`, AbortSignal.timeout(100));
     await expect(call).rejects.toMatchObject({ name: 'TimeoutError' });
   });
 
   it('does not follow a redirect: openid-client sees it', async () => {
-    const response = await backChannelFetch(`${base}/redirect`, {
-      method: 'GET',
-      headers: {},
-      body: undefined,
-      redirect: 'manual',
-    });
+    const response = await get(`${base}/redirect`);
     expect(response.status).toBe(302);
     expect(last.method).toBe('GET');
   });
 
   it('an answer cut short is an IdP unreachable (R2002), as one that never answers', async () => {
-    const call = backChannelFetch(`${base}/cut`, {
-      method: 'GET',
-      headers: {},
-      body: undefined,
-      redirect: 'manual',
-    });
+    const call = get(`${base}/cut`);
     const error = await call.then(
       () => undefined,
       (failure: unknown) => failure,
@@ -120,12 +109,7 @@ describe('backChannelFetch', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const { port } = closed.address() as AddressInfo;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const call = backChannelFetch(`http://127.0.0.1:${port}/`, {
-      method: 'GET',
-      headers: {},
-      body: undefined,
-      redirect: 'manual',
-    });
+    const call = get(`http://127.0.0.1:${port}/`);
     await expect(call).rejects.toThrow(new TypeError('fetch failed'));
   });
 });
