@@ -16,33 +16,39 @@ import nunjucks from 'nunjucks';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Secrets } from './config/index.ts';
-import { ERRORS } from './errors.ts';
 import { createEvents, type Events, hashId, type StoredEvent } from './events.ts';
 import { healthRoutes, type ReadinessChecks } from './http/health.ts';
 import { loadCatalogues } from './http/i18n.ts';
-import { interactionRoutes } from './http/interaction-routes.ts';
+import { loginRoutes } from './http/login-routes.ts';
 import { continueLogoutAtIdp, logoutRoutes } from './http/logout-routes.ts';
 import { pageContext } from './http/page-context.ts';
 import { createPages } from './http/pages.ts';
 import { securityHeaders } from './http/security.ts';
+import { aboutModel, errorCodesModel } from './http/view-models.ts';
+import type { LoginDependencies } from './login/flow.ts';
+import { hubSessionSlot } from './login/hub-session.ts';
+import { LOGIN_SLOT } from './login/record.ts';
+import { loginWithInteraction } from './login/way-back.ts';
 import { createMetrics, type Hop, type Metrics } from './metrics.ts';
+import { GRANT_IDENTITY_SLOT } from './op/account.ts';
 import { endSessionChain } from './op/logout.ts';
 import { mountProvider } from './op/mount.ts';
 import { createProvider, type OidcAdapterFactory } from './op/provider.ts';
 import type { SessionLifetime } from './op/session-lifetime.ts';
 import { type Availability, createAvailability } from './rp/availability.ts';
 import { createIdpClients } from './rp/identity-providers.ts';
+import { IDP_LOGOUT_SLOT } from './rp/logout.ts';
 import type { Kv } from './store/kv.ts';
+import type { AdapterOptions, OidcClientSource } from './store/oidc-adapter.ts';
 import type { Registry } from './store/registry-cache.ts';
-import { createVault } from './store/vault.ts';
+import { createSlot, type SlotSpec } from './store/slot.ts';
 
 export interface AppDependencies {
   issuer: string;
   registry: Registry;
   kv: Kv;
-  oidcAdapter: (clients: {
-    find(clientId: string): Promise<Record<string, unknown> | undefined>;
-  }) => OidcAdapterFactory;
+  /** oidc-provider's adapter over the store, with the hub's own reads and writes riding along. */
+  oidcAdapter: (clients: OidcClientSource, hooks: AdapterOptions) => OidcAdapterFactory;
   signingKeys: Array<Record<string, unknown>>;
   secrets: Secrets;
   session: SessionLifetime;
@@ -111,14 +117,29 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   const catalogues = loadCatalogues(viewsDir, {
     onMissing: (key, locale) => app.log.warn({ key, locale }, 'message missing from the catalogue'),
   });
-  const context = (request: FastifyRequest, reply: FastifyReply, uiLocales?: string) =>
-    pageContext(catalogues, request, reply, { uiLocales, secure });
+  const context = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    options: { uiLocales?: string | undefined; switchUrl?: string } = {},
+  ) => pageContext(catalogues, request, reply, { ...options, secure });
   const csrfKey = createHmac('sha256', deps.secrets.cookieKeys[0] ?? '')
     .update('relais csrf')
     .digest();
+  // The short-lived store, one typed slot per key prefix; what concerns a citizen is sealed.
+  const slot = <T>(spec: SlotSpec<T>) => createSlot(deps.kv, deps.secrets.encryptionKey, spec);
+  const logins = slot(LOGIN_SLOT);
+  const hubSessions = slot(hubSessionSlot(deps.session));
+  const grantIdentities = slot(GRANT_IDENTITY_SLOT);
+  const idpLogouts = slot(IDP_LOGOUT_SLOT);
+  const adapterHooks: AdapterOptions = {
+    // A token's grant identity is read with its session and grant (store/read-ahead.ts).
+    readAhead: (grantId) => [grantIdentities.key(grantId)],
+    // The login record is opened with the interaction /authorize opens, in the same round trip.
+    companions: loginWithInteraction(logins),
+  };
   const pages = createPages({
     catalogues,
-    kv: deps.kv,
+    logins,
     registry: deps.registry,
     csrfKey,
     render: (template, data) => app.view(template, data) as Promise<string>,
@@ -127,7 +148,6 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   });
   pages.errorHandler(app);
 
-  const vault = createVault(deps.kv, deps.secrets.encryptionKey);
   const callbackUrl = `${deps.issuer}/idp/callback`;
   const idpClients = createIdpClients({
     registry: deps.registry,
@@ -137,7 +157,8 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   });
   const logout = {
     issuer: deps.issuer,
-    vault,
+    hubSessions,
+    idpLogouts,
     idpClients,
     session: deps.session,
     log: app.log,
@@ -149,8 +170,8 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     const built = createProvider({
       issuer: deps.issuer,
       registry: deps.registry,
-      vault,
-      adapter: deps.oidcAdapter,
+      grantIdentities,
+      adapter: (clients) => deps.oidcAdapter(clients, adapterHooks),
       signingKeys,
       cookieKeys: deps.secrets.cookieKeys,
       session: deps.session,
@@ -161,7 +182,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     );
     built.use(
       endSessionChain({
-        vault,
+        grantIdentities,
         afterSessionEnd: continueLogoutAtIdp(logout),
         onError: (error) => {
           const err = error instanceof Error ? { name: error.name, message: error.message } : String(error);
@@ -184,32 +205,26 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
       .filter((idp) => idp.active)
       .map((idp) => ({ idp: idp.uid, available: availability.isAvailable(idp.uid) })),
   );
-  interactionRoutes(app, {
+  const login: LoginDependencies = {
     issuer: deps.issuer,
     provider,
     registry: deps.registry,
-    kv: deps.kv,
-    vault,
+    logins,
+    hubSessions,
+    grantIdentities,
     idpClients,
     availability,
     callbackUrl,
     subSecret: deps.secrets.subSecret,
     session: deps.session,
-    csrfKey,
-    secureCookies: secure,
-    context,
     events,
-  });
+    log: (message, error) => app.log.info({ code: error.code, detail: error.detail }, message),
+  };
+  loginRoutes(app, { flow: login, csrfKey, secureCookies: secure, context });
   logoutRoutes(app, logout);
-  app.get('/', async (request, reply) =>
-    reply.view('about.njk', { ...context(request, reply), titleKey: 'about.title' }),
-  );
+  app.get('/', async (request, reply) => reply.view('about.njk', aboutModel(context(request, reply))));
   app.get('/errors', async (request, reply) =>
-    reply.view('errors.njk', {
-      ...context(request, reply),
-      titleKey: 'errorCodes.title',
-      errors: Object.entries(ERRORS).map(([code, entry]) => ({ code, ...entry })),
-    }),
+    reply.view('errors.njk', errorCodesModel(context(request, reply))),
   );
   app.get('/favicon.ico', async (_request, reply) => reply.redirect('/assets/favicon.svg', 301));
   healthRoutes(app, {

@@ -7,9 +7,7 @@ import { demoFederation } from './config/demo-federation.ts';
 import type { Federation } from './config/federation.ts';
 import { loadFederationFile, parseFederation } from './config/federation-file.ts';
 import { type Config, ConfigError, type Secrets } from './config/index.ts';
-import { spReturnWithInteraction } from './http/sp-return.ts';
 import { createMetrics, observeKv, observeSql } from './metrics.ts';
-import { grantIdentityKey } from './op/account.ts';
 import { generateSigningKey, type KeySet, keySet, SIGNING_ALGS } from './op/signing-keys.ts';
 import { insertEvents, pruneEvents } from './store/events.ts';
 import { createMemoryKv, createRedisKv, type Kv } from './store/kv.ts';
@@ -74,13 +72,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       issuer: config.issuer,
       registry,
       kv,
-      oidcAdapter: (clients) =>
-        createOidcAdapter(kv, clients, {
-          // A token's grant identity is read with its session and grant (store/read-ahead.ts).
-          readAhead: (grantId) => [grantIdentityKey(grantId)],
-          // The way back to the SP is written with the interaction /authorize opens.
-          companions: spReturnWithInteraction,
-        }),
+      oidcAdapter: (clients, hooks) => createOidcAdapter(kv, clients, hooks),
       signingKeys,
       secrets,
       session: { idleSeconds: config.sessionTtlSeconds, maxSeconds: config.sessionMaxSeconds },

@@ -1,26 +1,11 @@
 // The federation file: the service providers (FS) and identity providers (FI) the hub knows.
 // Parsed as untrusted input; a bad entry stops the start with its index, id and field.
 import { z } from 'zod';
+import { acrSchema } from '../acr.ts';
 
-export const ACR_LEVELS = ['eidas1', 'eidas2', 'eidas3'] as const;
-export type Acr = (typeof ACR_LEVELS)[number];
-export const acrSchema = z.enum(ACR_LEVELS);
-
-/** Splits an `acr_values` parameter into the eIDAS levels we know and the values we do not. */
-export function parseAcrValues(value: string | undefined): { levels: Acr[]; unknown: string[] } {
-  const levels: Acr[] = [];
-  const unknown: string[] = [];
-  for (const v of (value ?? '').split(' ').filter(Boolean)) {
-    const level = acrSchema.safeParse(v);
-    if (level.success) levels.push(level.data);
-    else unknown.push(v);
-  }
-  return { levels, unknown };
-}
-
-/** eIDAS levels are ordered: eidas3 satisfies a request for eidas1. */
-export function acrRank(acr: Acr): number {
-  return ACR_LEVELS.indexOf(acr);
+/** A scope (a request's, or an entry's authorisation) as its distinct names, in order. */
+export function splitScope(scope: string | undefined): string[] {
+  return [...new Set((scope ?? '').split(/\s+/).filter(Boolean))];
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -49,7 +34,7 @@ export const serviceProviderSchema = z
     client_name: z.string().min(1).max(200),
     redirect_uris: z.array(url).min(1),
     post_logout_redirect_uris: z.array(url).default([]),
-    scope: spaceList.refine((s) => s.split(/\s+/).includes('openid'), 'must contain openid'),
+    scope: spaceList.refine((s) => splitScope(s).includes('openid'), 'must contain openid'),
     acr_values: z.array(acrSchema).min(1).default(['eidas1']),
     id_token_signed_response_alg: z.enum(['ES256', 'RS256']).default('ES256'),
     userinfo_signed_response_alg: z.enum(['ES256', 'RS256']).default('ES256'),

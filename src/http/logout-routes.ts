@@ -5,19 +5,21 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest }
 import { z } from 'zod';
 import { asRelaisError } from '../errors.ts';
 import type { Events } from '../events.ts';
+import { type HubSession, loadHubSession } from '../login/hub-session.ts';
 import type { AfterSessionEnd } from '../op/logout.ts';
 import type { SessionLifetime } from '../op/session-lifetime.ts';
 import type { IdpClients } from '../rp/identity-providers.ts';
-import { startIdpLogout, takeIdpLogout } from '../rp/logout.ts';
-import type { Vault } from '../store/vault.ts';
-import { endHubSession, loadHubSession } from './hub-session.ts';
+import { type IdpLogoutTransaction, startIdpLogout, takeIdpLogout } from '../rp/logout.ts';
+import type { Slot } from '../store/slot.ts';
 import type { PageContext } from './page-context.ts';
+import { loggedOutModel } from './view-models.ts';
 
 export const LOGOUT_CALLBACK_PATH = '/idp/logout-callback';
 
 export interface LogoutDependencies {
   issuer: string;
-  vault: Vault;
+  hubSessions: Slot<HubSession>;
+  idpLogouts: Slot<IdpLogoutTransaction>;
   idpClients: IdpClients;
   session: SessionLifetime;
   log: FastifyBaseLogger;
@@ -29,8 +31,8 @@ export interface LogoutDependencies {
 /** What follows oidc-provider's logout: end the hub session, then leave for the IdP's logout. */
 export function continueLogoutAtIdp(deps: LogoutDependencies): AfterSessionEnd {
   return async ({ citizenSessionId, location }) => {
-    const hubSession = await loadHubSession(deps.vault, citizenSessionId, deps.session);
-    await endHubSession(deps.vault, citizenSessionId);
+    const hubSession = await loadHubSession(deps.hubSessions, citizenSessionId, deps.session);
+    await deps.hubSessions.del([citizenSessionId]);
     if (!hubSession) return undefined;
     try {
       const url = await startIdpLogout(deps, {
@@ -60,12 +62,12 @@ export function logoutRoutes(app: FastifyInstance, deps: LogoutDependencies): vo
   app.get(LOGOUT_CALLBACK_PATH, async (request, reply) => {
     // Whatever comes back (late, replayed, forged, malformed) the citizen is logged out already.
     const query = callbackQuery.safeParse(request.query);
-    const next = await takeIdpLogout(deps.vault, query.data?.state).catch((caught: unknown) => {
+    const next = await takeIdpLogout(deps.idpLogouts, query.data?.state).catch((caught: unknown) => {
       deps.log.warn({ code: asRelaisError(caught).code }, 'logout transaction unreadable');
       return undefined;
     });
     deps.events?.emit({ name: 'logout.completed', data: { via: 'idp' } });
     if (next) return reply.redirect(next, 303);
-    return reply.view('logged-out.njk', { ...deps.context(request, reply), titleKey: 'loggedOut.title' });
+    return reply.view('logged-out.njk', loggedOutModel(deps.context(request, reply)));
   });
 }

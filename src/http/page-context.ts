@@ -16,7 +16,7 @@ export function pageContext(
   catalogues: Catalogues,
   request: FastifyRequest,
   reply: FastifyReply,
-  options: { uiLocales?: string | undefined; switchUrl?: string; secure: boolean },
+  options: { uiLocales?: string | undefined; switchUrl?: string | undefined; secure: boolean },
 ): PageContext {
   const query = request.query as Record<string, unknown> | undefined;
   const asked =

@@ -5,24 +5,25 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { asRelaisError, type ErrorCode, RelaisError } from '../errors.ts';
+import type { LoginRecord } from '../login/record.ts';
 import type { ProviderPages } from '../op/provider.ts';
-import type { Kv } from '../store/kv.ts';
 import type { Registry } from '../store/registry-cache.ts';
+import type { Slot } from '../store/slot.ts';
 import { csrfToken } from './csrf.ts';
 import { type Catalogues, isLocale, negotiateLocale } from './i18n.ts';
 import { buildContext, LANG_COOKIE, type PageContext } from './page-context.ts';
-import { recallSpReturn } from './sp-return.ts';
+import { errorModel, loggedOutModel, logoutModel } from './view-models.ts';
 
 export type Render = (template: string, data: Record<string, unknown>) => Promise<string>;
 
 export interface PagesOptions {
   catalogues: Catalogues;
-  kv: Kv;
+  logins: Slot<LoginRecord>;
   registry: Registry;
   csrfKey: Buffer;
   render: Render;
   log: FastifyBaseLogger;
-  context(request: FastifyRequest, reply: FastifyReply, uiLocales?: string): PageContext;
+  context(request: FastifyRequest, reply: FastifyReply): PageContext;
 }
 
 export const newErrorId = () => randomBytes(6).toString('hex');
@@ -50,27 +51,20 @@ function classify(caught: unknown, request: FastifyRequest): RelaisError {
 }
 
 export function createPages(options: PagesOptions) {
-  const { catalogues, kv, registry, csrfKey, render, log } = options;
+  const { catalogues, logins, registry, csrfKey, render, log } = options;
 
   /** The "Revenir à <SP>" form, when this error belongs to an interaction whose SP is known. */
   async function backToSp(uid: string | undefined) {
     if (!uid) return undefined;
-    const spReturn = await recallSpReturn(kv, uid);
-    const sp = spReturn && registry.serviceProvider(spReturn.clientId);
+    const login = await logins.get(uid);
+    const sp = login && registry.serviceProvider(login.wayBack.clientId);
     return sp
       ? { action: `/interaction/${uid}/leave`, csrf: csrfToken(csrfKey, uid), spName: sp.client_name }
       : undefined;
   }
 
-  async function errorModel(error: RelaisError, errorId: string, context: PageContext) {
-    return {
-      ...context,
-      titleKey: 'error.title',
-      code: error.code,
-      errorId,
-      status: error.entry.status,
-      backToSp: await backToSp(error.interactionUid),
-    };
+  async function errorPage(error: RelaisError, errorId: string, context: PageContext) {
+    return errorModel(context, { code: error.code, errorId }, await backToSp(error.interactionUid));
   }
 
   const providerPages: ProviderPages = {
@@ -86,15 +80,15 @@ export function createPages(options: PagesOptions) {
       const errorId = newErrorId();
       logError(log, error, errorId);
       ctx.type = 'html';
-      ctx.body = await render('error.njk', await errorModel(error, errorId, koaContext(ctx)));
+      ctx.body = await render('error.njk', await errorPage(error, errorId, koaContext(ctx)));
     },
     async logout(ctx, form) {
       ctx.type = 'html';
-      ctx.body = await render('logout.njk', { ...koaContext(ctx), titleKey: 'logout.title', form });
+      ctx.body = await render('logout.njk', logoutModel(koaContext(ctx), form));
     },
     async loggedOut(ctx) {
       ctx.type = 'html';
-      ctx.body = await render('logged-out.njk', { ...koaContext(ctx), titleKey: 'loggedOut.title' });
+      ctx.body = await render('logged-out.njk', loggedOutModel(koaContext(ctx)));
     },
   };
 
@@ -115,11 +109,11 @@ export function createPages(options: PagesOptions) {
       const error = caught instanceof RelaisError ? caught : classify(caught, request);
       const errorId = newErrorId();
       logError(request.log, error, errorId);
-      const model = await errorModel(error, errorId, options.context(request, reply));
+      const model = await errorPage(error, errorId, options.context(request, reply));
       return reply.status(error.entry.status).type('text/html; charset=utf-8').view('error.njk', model);
     });
     app.setNotFoundHandler(async (request, reply) => {
-      const model = await errorModel(new RelaisError('R4005'), newErrorId(), options.context(request, reply));
+      const model = await errorPage(new RelaisError('R4005'), newErrorId(), options.context(request, reply));
       return reply.status(404).type('text/html; charset=utf-8').view('error.njk', model);
     });
   }

@@ -3,43 +3,58 @@
 // sector's `sub` (pairwise), sealed with the claims for each grant and released only within the
 // SP's authorised scopes.
 import { errors, type FindAccount, type KoaContextWithOIDC } from 'oidc-provider';
+import { z } from 'zod';
+import { splitScope } from '../config/federation.ts';
 import type { Registry } from '../store/registry-cache.ts';
-import type { Vault } from '../store/vault.ts';
+import type { Slot, SlotSpec } from '../store/slot.ts';
 import { claimsOfScopes } from './scopes.ts';
 
-export interface GrantIdentity {
+const grantIdentitySchema = z.object({
   /** The SP's sector-specific sub. */
-  sub: string;
-  claims: Record<string, string>;
-}
+  sub: z.string(),
+  /** The released claims, as the consent page listed them. */
+  claims: z.record(z.string(), z.string()),
+  /** Epoch seconds: the grant's end, and so this identity's. */
+  exp: z.number().int(),
+});
+export type GrantIdentity = z.infer<typeof grantIdentitySchema>;
 
-export const grantIdentityKey = (grantId: string) => `grant-identity:${grantId}`;
+export const GRANT_IDENTITY_SLOT: SlotSpec<GrantIdentity> = {
+  prefix: 'grant-identity',
+  schema: grantIdentitySchema,
+  ttl: (identity) => Math.max(1, identity.exp - Math.floor(Date.now() / 1000)),
+  sealed: true,
+};
 
 // One request asks for its grant's identity twice (the account's claims, then the pairwise sub):
 // one Redis read per request, remembered on the request's context.
 const read = new WeakMap<object, Map<string, Promise<GrantIdentity | undefined>>>();
 
-function grantIdentity(vault: Vault, ctx: object, grantId: string): Promise<GrantIdentity | undefined> {
+function grantIdentity(
+  identities: Slot<GrantIdentity>,
+  ctx: object,
+  grantId: string,
+): Promise<GrantIdentity | undefined> {
   const byGrant = read.get(ctx) ?? new Map<string, Promise<GrantIdentity | undefined>>();
   read.set(ctx, byGrant);
   let identity = byGrant.get(grantId);
   if (!identity) {
-    identity = vault.get(grantIdentityKey(grantId)) as Promise<GrantIdentity | undefined>;
+    identity = identities.get(grantId);
     byGrant.set(grantId, identity);
   }
   return identity;
 }
 
-export function findAccount(registry: Registry, vault: Vault): FindAccount {
+export function findAccount(registry: Registry, identities: Slot<GrantIdentity>): FindAccount {
   return async (ctx, accountId, token) => {
     const grantId = token?.grantId;
     // Outside a token (the authorization endpoint) no claim leaves the hub.
     if (!grantId) return { accountId, claims: () => ({ sub: accountId }) };
     const sp = registry.serviceProvider(ctx.oidc.client?.clientId ?? '');
-    const identity = await grantIdentity(vault, ctx, grantId);
+    const identity = await grantIdentity(identities, ctx, grantId);
     // No identity left for this grant (expired, or the SP was disabled): the token is no longer usable.
     if (!identity || !sp) return undefined;
-    const allowed = claimsOfScopes(sp.scope.split(' '));
+    const allowed = claimsOfScopes(splitScope(sp.scope));
     const released = Object.entries(identity.claims).filter(
       ([claim]) => allowed.has(claim) && claim !== 'sub',
     );
@@ -48,11 +63,11 @@ export function findAccount(registry: Registry, vault: Vault): FindAccount {
 }
 
 /** oidc-provider's pairwise hook: the SP's sub, as sealed with the grant at consent. */
-export function pairwiseSubject(vault: Vault) {
+export function pairwiseSubject(identities: Slot<GrantIdentity>) {
   return async (ctx: KoaContextWithOIDC): Promise<string> => {
     const { Grant, AccessToken, AuthorizationCode, RefreshToken } = ctx.oidc.entities;
     const grantId = Grant?.jti ?? AccessToken?.grantId ?? AuthorizationCode?.grantId ?? RefreshToken?.grantId;
-    const identity = grantId ? await grantIdentity(vault, ctx, grantId) : undefined;
+    const identity = grantId ? await grantIdentity(identities, ctx, grantId) : undefined;
     if (!identity) throw new errors.InvalidRequest('no subject for this request');
     return identity.sub;
   };

@@ -1,9 +1,9 @@
 // A registry SP as oidc-provider's client metadata: authorization code only, signed userinfo.
-import type { ServiceProvider } from '../config/federation.ts';
+import { type ServiceProvider, splitScope } from '../config/federation.ts';
 
 /** Refresh tokens only for an SP explicitly authorised offline_access (its DataPass scope). */
 export function grantTypesOf(sp: ServiceProvider): string[] {
-  return sp.scope.split(' ').includes('offline_access')
+  return splitScope(sp.scope).includes('offline_access')
     ? ['authorization_code', 'refresh_token']
     : ['authorization_code'];
 }

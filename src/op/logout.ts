@@ -2,8 +2,8 @@
 // grants that end with it, then redirects; here the hub forgets the identities sealed for those
 // grants and lets the next hop (the logout at the IdP) take over the redirect.
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import type { Vault } from '../store/vault.ts';
-import { grantIdentityKey } from './account.ts';
+import type { Slot } from '../store/slot.ts';
+import type { GrantIdentity } from './account.ts';
 
 export interface EndedSession {
   /** The account id of oidc-provider's session: the hub's citizen session id. */
@@ -16,7 +16,7 @@ export interface EndedSession {
 export type AfterSessionEnd = (ended: EndedSession) => Promise<string | undefined>;
 
 export interface EndSessionChainOptions {
-  vault: Vault;
+  grantIdentities: Slot<GrantIdentity>;
   afterSessionEnd: AfterSessionEnd;
   /** The session is already gone: a failure past this point is logged, never shown. */
   onError(error: unknown): void;
@@ -37,7 +37,7 @@ export function endSessionChain(options: EndSessionChainOptions) {
       const revoked = Object.values(authorizations).flatMap((authorization) =>
         authorization.grantId && !authorization.persistsLogout ? [authorization.grantId] : [],
       );
-      await Promise.all(revoked.map((grantId) => options.vault.del(grantIdentityKey(grantId))));
+      await options.grantIdentities.del(revoked);
       if (!accountId || !location) return;
       const replaced = await options.afterSessionEnd({ citizenSessionId: accountId, location });
       if (replaced) ctx.redirect(replaced);

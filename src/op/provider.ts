@@ -6,10 +6,10 @@ import Provider, {
   interactionPolicy,
   type KoaContextWithOIDC,
 } from 'oidc-provider';
-import { ACR_LEVELS } from '../config/federation.ts';
+import { ACR_LEVELS } from '../acr.ts';
 import type { Registry } from '../store/registry-cache.ts';
-import type { Vault } from '../store/vault.ts';
-import { findAccount, pairwiseSubject } from './account.ts';
+import type { Slot } from '../store/slot.ts';
+import { findAccount, type GrantIdentity, pairwiseSubject } from './account.ts';
 import { codeAuthorizationErrors } from './authorization-error-codes.ts';
 import { toClientMetadata } from './clients.ts';
 import { checkAuthorizationRequest } from './rules/index.ts';
@@ -32,7 +32,7 @@ export interface ProviderPages {
 export interface ProviderOptions {
   issuer: string;
   registry: Registry;
-  vault: Vault;
+  grantIdentities: Slot<GrantIdentity>;
   adapter: (clients: {
     find(clientId: string): Promise<Record<string, unknown> | undefined>;
   }) => OidcAdapterFactory;
@@ -58,13 +58,13 @@ export function grantTtlFor(grantTypes: readonly string[]): number {
 export const INTERACTION_TTL = 30 * 60;
 
 export function createProvider(options: ProviderOptions): Provider {
-  const { registry, vault } = options;
+  const { registry, grantIdentities } = options;
   const configuration: Configuration = {
     adapter: options.adapter({
       find: async (clientId) => toClientMetadata(registry.serviceProvider(clientId)),
     }),
     clients: [],
-    findAccount: findAccount(registry, vault),
+    findAccount: findAccount(registry, grantIdentities),
     jwks: { keys: options.signingKeys as never },
     scopes: Object.keys(SCOPE_CLAIMS),
     claims: {
@@ -76,7 +76,7 @@ export function createProvider(options: ProviderOptions): Provider {
     responseTypes: ['code'],
     // Subs are per sector (FranceConnect's per-SP sub): pairwise, computed at consent.
     subjectTypes: ['pairwise'],
-    pairwiseIdentifier: pairwiseSubject(vault),
+    pairwiseIdentifier: pairwiseSubject(grantIdentities),
     // The sector is the registry's, not a fetched document (see toClientMetadata).
     sectorIdentifierUriValidate: () => false,
     clientAuthMethods: ['client_secret_post', 'client_secret_basic', 'private_key_jwt'],

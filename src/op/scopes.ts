@@ -1,6 +1,7 @@
 // Scopes → claims, as FranceConnect v2 defines them. `identite_pivot` no longer carries
 // preferred_username (FC v2); `profile` still does.
 
+import { splitScope } from '../config/federation.ts';
 import { PIVOT_CLAIMS } from '../pivot/index.ts';
 
 export const SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = {
@@ -22,10 +23,6 @@ export const SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = {
 
 /** Scopes FranceConnect v2 removed: asking for them is an error, not a silent drop. */
 export const FORBIDDEN_SCOPES: ReadonlySet<string> = new Set(['address', 'phone']);
-
-export function splitScope(scope: string | undefined): string[] {
-  return [...new Set((scope ?? '').split(' ').filter(Boolean))];
-}
 
 /**
  * What this request releases to the SP, the consent page lists, and the grant keeps: the claims of

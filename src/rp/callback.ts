@@ -1,12 +1,11 @@
 // Back from the IdP: every check FC v2 asks for before the hub believes an identity.
 import { compactVerify, decodeProtectedHeader, errors as joseErrors } from 'jose';
 import * as client from 'openid-client';
-import { type Acr, acrRank, acrSchema } from '../config/federation.ts';
+import { type Acr, deliveredLevel } from '../acr.ts';
 import { RelaisError } from '../errors.ts';
-import type { Vault } from '../store/vault.ts';
 import { translateIdpError } from './errors.ts';
 import type { IdpClient, IdpClients } from './identity-providers.ts';
-import { type IdpTransaction, takeTransaction } from './transaction.ts';
+import type { IdpTransaction } from './transaction.ts';
 
 /** What the IdP vouched for, verified; the claims are still untrusted as an identité pivot. */
 export interface IdpAuthentication {
@@ -19,24 +18,20 @@ export interface IdpAuthentication {
   idToken: string;
 }
 
-export type CallbackOutcome =
-  | { transaction: IdpTransaction; authentication: IdpAuthentication }
-  | { transaction: IdpTransaction; error: RelaisError };
-
-/** Throws R4003 when the state leads to no transaction: nothing is known to send an error to. */
-export async function handleIdpCallback(
-  deps: { idpClients: IdpClients; vault: Vault; callbackUrl: string },
+/**
+ * Every check FC v2 asks for, against the transaction the caller kept for this state; throws a
+ * RelaisError (the IdP's failure, translated once here).
+ */
+export async function authenticateAtIdp(
+  deps: { idpClients: IdpClients; callbackUrl: string },
+  transaction: IdpTransaction,
   currentUrl: URL,
-): Promise<CallbackOutcome> {
-  const state = currentUrl.searchParams.get('state');
-  const transaction = await takeTransaction(deps.vault, state);
-  if (!transaction || !state) throw new RelaisError('R4003', { detail: 'unknown or already used state' });
+): Promise<IdpAuthentication> {
   try {
     const idpClient = await deps.idpClients.get(transaction.idpUid);
-    const authentication = await authenticate(idpClient, transaction, state, currentUrl, deps.callbackUrl);
-    return { transaction, authentication };
+    return await authenticate(idpClient, transaction, transaction.state, currentUrl, deps.callbackUrl);
   } catch (error) {
-    return { transaction, error: translateIdpError(transaction.idpUid, error) };
+    throw translateIdpError(transaction.idpUid, error);
   }
 }
 
@@ -65,12 +60,8 @@ async function authenticate(
   if (!idToken || !idClaims) throw new RelaisError('R2003', { detail: `${idp.uid}: no id_token` });
   await verifySignature(idToken, idp.id_token_signed_response_alg, keyFor);
 
-  const acr = acrSchema.safeParse(idClaims.acr);
-  if (
-    !acr.success ||
-    !idp.acr_values.includes(acr.data) ||
-    acrRank(acr.data) < acrRank(transaction.requiredAcr)
-  ) {
+  const acr = deliveredLevel(idp, idClaims.acr, transaction.requiredAcr);
+  if (!acr) {
     throw new RelaisError('R2004', { detail: `${idp.uid}: acr ${String(idClaims.acr ?? 'missing')}` });
   }
   const claims = await fetchIdentity({ idp, config, keyFor }, tokens.access_token);
@@ -83,7 +74,7 @@ async function authenticate(
   const amr = amrList.length ? amrList : undefined;
   return {
     idpUid: idp.uid,
-    acr: acr.data,
+    acr,
     amr,
     authTime: typeof idClaims.auth_time === 'number' ? idClaims.auth_time : Math.floor(Date.now() / 1000),
     claims,

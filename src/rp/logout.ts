@@ -1,13 +1,13 @@
 // The hub's logout at an IdP: its end_session URL (the IdP's own id_token as hint, the hub's
 // logout callback) and the one-time transaction telling that callback where the citizen goes next.
 import * as client from 'openid-client';
-import type { Vault } from '../store/vault.ts';
+import { z } from 'zod';
+import type { Slot, SlotSpec } from '../store/slot.ts';
 import { translateIdpError } from './errors.ts';
 import type { IdpClients } from './identity-providers.ts';
 
 /** How long the hub waits for the IdP to send the citizen back; later, the logged-out page. */
 export const IDP_LOGOUT_TTL = 10 * 60;
-const key = (state: string) => `idp-logout:${state}`;
 
 export interface StartIdpLogout {
   idpUid: string;
@@ -19,16 +19,23 @@ export interface StartIdpLogout {
   finalLocation: string;
 }
 
-interface IdpLogoutTransaction {
-  finalLocation: string;
-}
+const idpLogoutSchema = z.object({ finalLocation: z.string() });
+export type IdpLogoutTransaction = z.infer<typeof idpLogoutSchema>;
+
+export const IDP_LOGOUT_SLOT: SlotSpec<IdpLogoutTransaction> = {
+  prefix: 'idp-logout',
+  schema: idpLogoutSchema,
+  ttl: () => IDP_LOGOUT_TTL,
+  // Where the SP sends the citizen back may carry its state: sealed like the rest.
+  sealed: true,
+};
 
 /**
  * The IdP's end_session URL, its transaction saved; undefined when the IdP has no
  * end_session_endpoint. Rejects with a RelaisError when the IdP's client cannot be built.
  */
 export async function startIdpLogout(
-  deps: { idpClients: IdpClients; vault: Vault },
+  deps: { idpClients: IdpClients; idpLogouts: Slot<IdpLogoutTransaction> },
   logout: StartIdpLogout,
 ): Promise<URL | undefined> {
   try {
@@ -40,8 +47,7 @@ export async function startIdpLogout(
       post_logout_redirect_uri: logout.postLogoutRedirectUri,
       state,
     });
-    const transaction: IdpLogoutTransaction = { finalLocation: logout.finalLocation };
-    await deps.vault.put(key(state), transaction, IDP_LOGOUT_TTL);
+    await deps.idpLogouts.put(state, { finalLocation: logout.finalLocation });
     return url;
   } catch (error) {
     throw translateIdpError(logout.idpUid, error);
@@ -49,8 +55,10 @@ export async function startIdpLogout(
 }
 
 /** Where the citizen back from the IdP goes: once per state; a replayed, late or forged one finds nothing. */
-export async function takeIdpLogout(vault: Vault, state: string | undefined): Promise<string | undefined> {
+export async function takeIdpLogout(
+  idpLogouts: Slot<IdpLogoutTransaction>,
+  state: string | undefined,
+): Promise<string | undefined> {
   if (!state || state.length > 256) return undefined;
-  const transaction = (await vault.take(key(state))) as IdpLogoutTransaction | undefined;
-  return transaction?.finalLocation;
+  return (await idpLogouts.take(state))?.finalLocation;
 }

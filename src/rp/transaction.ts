@@ -1,26 +1,17 @@
-// The hub's transaction with an IdP: what the callback must find to trust the answer. Sealed,
-// short-lived, and taken exactly once (a replayed or foreign state finds nothing).
-import type { Acr } from '../config/federation.ts';
-import type { Vault } from '../store/vault.ts';
+// The hub's transaction with an IdP: what the callback must match to trust the answer. It lives
+// in the login record (login/record.ts), sealed, and is used at most once.
+import { z } from 'zod';
+import { acrSchema } from '../acr.ts';
 
-export interface IdpTransaction {
-  interactionUid: string;
-  idpUid: string;
-  nonce: string;
-  codeVerifier: string;
-  requiredAcr: Acr;
-}
+export const idpTransactionSchema = z.object({
+  state: z.string(),
+  idpUid: z.string(),
+  nonce: z.string(),
+  codeVerifier: z.string(),
+  /** The level the SP needs: the IdP's answer must reach it. */
+  requiredAcr: acrSchema,
+});
+export type IdpTransaction = z.infer<typeof idpTransactionSchema>;
 
+/** How long the browser has to come back from the IdP (its binding cookie lives as long). */
 export const TRANSACTION_TTL = 15 * 60;
-const key = (state: string) => `idp-tx:${state}`;
-
-export const saveTransaction = (vault: Vault, state: string, tx: IdpTransaction) =>
-  vault.put(key(state), tx, TRANSACTION_TTL);
-
-export async function takeTransaction(
-  vault: Vault,
-  state: string | null,
-): Promise<IdpTransaction | undefined> {
-  if (!state || state.length > 256) return undefined;
-  return (await vault.take(key(state))) as IdpTransaction | undefined;
-}

@@ -31,7 +31,14 @@ redis.call('SADD', KEYS[1], ARGV[1])
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 1`;
 
+// Compare-and-set: one command, so a transition of a login can never overwrite another's.
+const SWAP = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+return 1`;
+
 type RedisWithConsume = Redis & {
+  swap(key: string, expected: string, value: string): Promise<number>;
   consumeOnce(key: string, epochSeconds: number): Promise<ConsumeResult>;
   addToSet(key: string, member: string, ttlMs: number): Promise<number>;
 };
@@ -104,6 +111,7 @@ export async function createRedisKv(url: string, prefix: string = DEFAULT_PREFIX
   redis.on('error', () => {});
   redis.defineCommand('consumeOnce', { numberOfKeys: 1, lua: CONSUME_ONCE });
   redis.defineCommand('addToSet', { numberOfKeys: 1, lua: ADD_TO_SET });
+  redis.defineCommand('swap', { numberOfKeys: 1, lua: SWAP });
   try {
     await redis.connect();
     await redis.ping();
@@ -121,7 +129,7 @@ export async function createRedisKv(url: string, prefix: string = DEFAULT_PREFIX
       await redis.set(key, value, 'PX', ms(ttlSeconds));
     },
     take: (key) => redis.getdel(key),
-    replaceKeepTtl: async (key, value) => (await redis.set(key, value, 'KEEPTTL', 'XX')) === 'OK',
+    swap: async (key, expected, value) => (await redis.swap(key, expected, value)) === 1,
     del: async (keys) => {
       if (keys.length === 0) return;
       // In a Cluster, one DEL may not span slots.

@@ -9,8 +9,11 @@ export interface Kv {
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
   /** GETDEL: the value once, then null. */
   take(key: string): Promise<string | null>;
-  /** SET XX KEEPTTL: false when the key is absent (or expired). */
-  replaceKeepTtl(key: string, value: string): Promise<boolean>;
+  /**
+   * Compare-and-set: replaces the value, keeping its TTL, only while it is still `expected` (the
+   * value this caller read). false when another writer came first, or the key is gone.
+   */
+  swap(key: string, expected: string, value: string): Promise<boolean>;
   del(keys: string[]): Promise<void>;
   /** SADD, and the set's TTL grows to cover the member: never shortened. */
   addToSet(setKey: string, member: string, ttlSeconds: number): Promise<void>;
@@ -84,9 +87,9 @@ export function createMemoryKv(prefix: string = DEFAULT_PREFIX, now: () => numbe
       entries.delete(prefix + key);
       return value;
     },
-    replaceKeepTtl: async (key, value) => {
-      const entry = live(key);
-      if (!entry) return false;
+    swap: async (key, expected, value) => {
+      const entry = liveString(key);
+      if (entry?.value !== expected) return false;
       entry.value = value;
       return true;
     },

@@ -71,9 +71,9 @@ export function withReadAhead(kv: Kv, options: ReadAheadOptions): ReadAheadKv {
       forget(key);
       return kv.take(key);
     },
-    replaceKeepTtl(key, value) {
+    swap(key, expected, value) {
       forget(key);
-      return kv.replaceKeepTtl(key, value);
+      return kv.swap(key, expected, value);
     },
     del(keys) {
       for (const key of keys) forget(key);

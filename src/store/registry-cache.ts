@@ -1,6 +1,6 @@
 // The registry as every login reads it: in memory, loaded from PostgreSQL at start and reloaded
 // when it changes, so no login pays a query and disabling an IdP needs no restart.
-import { type Acr, acrRank, type IdentityProvider, type ServiceProvider } from '../config/federation.ts';
+import type { IdentityProvider, ServiceProvider } from '../config/federation.ts';
 
 export interface RegistrySource {
   listServiceProviders(): Promise<ServiceProvider[]>;
@@ -62,14 +62,4 @@ export async function createRegistry(source: RegistrySource): Promise<Registry> 
   };
   await registry.reload();
   return registry;
-}
-
-/** The weakest of the requested levels: what the citizen must at least reach. */
-export function requiredAcr(requested: readonly Acr[]): Acr | undefined {
-  return [...requested].sort((a, b) => acrRank(a) - acrRank(b))[0];
-}
-
-/** An IdP can serve a request when it declares a level at least the required one. */
-export function canDeliver(idp: IdentityProvider, required: Acr): boolean {
-  return idp.acr_values.some((acr) => acrRank(acr) >= acrRank(required));
 }

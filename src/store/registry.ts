@@ -9,8 +9,8 @@ import {
   type ServiceProvider,
   serviceProviderSchema,
 } from '../config/federation.ts';
+import { seal, unseal } from './seal.ts';
 import { inTransaction, type Sql } from './sql.ts';
-import { seal, unseal } from './vault.ts';
 
 interface RegistryRow {
   id: string;

@@ -41,7 +41,9 @@ async function throughMockIdp(page: Page, identity = 'standard'): Promise<void> 
   await clickThrough(page, 'button[name="idp"][value="mock-idp"]');
   expect(new URL(page.url()).origin).toBe(demo.mockIdpUrl);
   await clickThrough(page, `button[name="identity"][value="${identity}"]`);
-  expect(onHub('/interaction/')(new URL(page.url())), page.url()).toBe(true);
+  // The hub answers the IdP's callback with the consent page itself (no extra redirect).
+  expect(onHub('/idp/callback')(new URL(page.url())), page.url()).toBe(true);
+  expect(await page.locator(`form[action$="/consent"]`).count()).toBe(1);
 }
 
 async function accept(page: Page): Promise<void> {
@@ -115,6 +117,11 @@ describe('the whole login in a browser', () => {
     expect(consent).not.toContain('Vous allez vous connecter');
     await runAxe(page, 'consent (en)');
     await screenshot(page, 'consent-en');
+    // Answered at the IdP callback, the consent page switches language on its own address.
+    await clickThrough(page, 'a[hreflang="fr"]');
+    expect(onHub('/interaction/')(new URL(page.url())), page.url()).toBe(true);
+    expect(await lang(page)).toBe('fr');
+    expect(await page.title()).toBe(`${messages('fr')('consent.title')} — Relais`);
     await accept(page);
     expect(await visibleText(page)).toContain('Camille');
   });

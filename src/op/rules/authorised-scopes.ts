@@ -1,5 +1,6 @@
+import { splitScope } from '../../config/federation.ts';
 import { RelaisError } from '../../errors.ts';
-import { SCOPE_CLAIMS, splitScope } from '../scopes.ts';
+import { SCOPE_CLAIMS } from '../scopes.ts';
 import type { RequestRule } from './types.ts';
 
 /** DataPass: a known scope the SP was not granted is refused; unknown scopes are ignored. */

@@ -1,5 +1,6 @@
+import { splitScope } from '../../config/federation.ts';
 import { RelaisError } from '../../errors.ts';
-import { FORBIDDEN_SCOPES, splitScope } from '../scopes.ts';
+import { FORBIDDEN_SCOPES } from '../scopes.ts';
 import type { RequestRule } from './types.ts';
 
 /** FC v2: `address` and `phone` were removed; asking for them fails the login. */

@@ -1,6 +1,5 @@
-import { parseAcrValues } from '../../config/federation.ts';
+import { canDeliver, parseAcrValues, requiredAcr } from '../../acr.ts';
 import { RelaisError } from '../../errors.ts';
-import { canDeliver, requiredAcr } from '../../store/registry-cache.ts';
 import type { RequestRule } from './types.ts';
 
 /** `idp_hint` skips the mire, so it must name an IdP the citizen could have picked there. */

@@ -1,5 +1,5 @@
+import { splitScope } from '../../config/federation.ts';
 import { RelaisError } from '../../errors.ts';
-import { splitScope } from '../scopes.ts';
 import type { RequestRule } from './types.ts';
 
 /** FC v2: an OpenID Connect request, so `scope` contains `openid`. */

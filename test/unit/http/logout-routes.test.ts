@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { RelaisError } from '../../../src/errors.ts';
-import type { CitizenIdentity } from '../../../src/http/citizen.ts';
-import { loadHubSession, saveHubSession } from '../../../src/http/hub-session.ts';
 import { continueLogoutAtIdp, type LogoutDependencies } from '../../../src/http/logout-routes.ts';
+import { hubSessionFor, hubSessionSlot, loadHubSession } from '../../../src/login/hub-session.ts';
+import type { CitizenIdentity } from '../../../src/login/identity.ts';
 import type { IdpClients } from '../../../src/rp/identity-providers.ts';
+import { IDP_LOGOUT_SLOT } from '../../../src/rp/logout.ts';
 import { createMemoryKv } from '../../../src/store/kv.ts';
-import { createVault } from '../../../src/store/vault.ts';
+import { createSlot } from '../../../src/store/slot.ts';
 
 const lifetime = { idleSeconds: 1800, maxSeconds: 3600 };
 const citizen: CitizenIdentity = {
@@ -22,10 +23,13 @@ const citizen: CitizenIdentity = {
 const silent = { info() {}, warn() {}, error() {} } as unknown as FastifyBaseLogger;
 
 function setup(idpClients: IdpClients) {
-  const vault = createVault(createMemoryKv(), randomBytes(32));
+  const kv = createMemoryKv();
+  const key = randomBytes(32);
+  const hubSessions = createSlot(kv, key, hubSessionSlot(lifetime));
   const deps: LogoutDependencies = {
     issuer: 'http://127.0.0.1:3000',
-    vault,
+    hubSessions,
+    idpLogouts: createSlot(kv, key, IDP_LOGOUT_SLOT),
     idpClients,
     session: lifetime,
     log: silent,
@@ -33,7 +37,7 @@ function setup(idpClients: IdpClients) {
       throw new Error('no page here');
     },
   };
-  return { vault, afterSessionEnd: continueLogoutAtIdp(deps) };
+  return { hubSessions, afterSessionEnd: continueLogoutAtIdp(deps) };
 }
 
 describe('continueLogoutAtIdp', () => {
@@ -41,11 +45,14 @@ describe('continueLogoutAtIdp', () => {
     const down: IdpClients = {
       get: () => Promise.reject(new RelaisError('R2002', { detail: 'discovery failed' })),
     };
-    const { vault, afterSessionEnd } = setup(down);
-    const { citizenSessionId } = await saveHubSession(vault, citizen, undefined, lifetime);
+    const { hubSessions, afterSessionEnd } = setup(down);
+    const session = hubSessionFor(citizen, undefined);
+    await hubSessions.put(session.citizenSessionId, session);
+    const { citizenSessionId } = session;
+    await expect(loadHubSession(hubSessions, citizenSessionId, lifetime)).resolves.toEqual(session);
     const location = 'http://127.0.0.20:4000/sp/?state=s';
     await expect(afterSessionEnd({ citizenSessionId, location })).resolves.toBeUndefined();
-    await expect(loadHubSession(vault, citizenSessionId, lifetime)).resolves.toBeUndefined();
+    await expect(loadHubSession(hubSessions, citizenSessionId, lifetime)).resolves.toBeUndefined();
   });
 
   it('leaves the redirect alone when the hub session is already gone', async () => {

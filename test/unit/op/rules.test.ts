@@ -1,6 +1,6 @@
 // The FranceConnect v2 authorization rules, one by one, on plain parameters.
 import { describe, expect, it } from 'vitest';
-import type { Acr } from '../../../src/config/federation.ts';
+import type { Acr } from '../../../src/acr.ts';
 import { checkAuthorizationRequest, type RuleContext } from '../../../src/op/rules/index.ts';
 import { identityProvider, serviceProvider } from '../../support/fixtures.ts';
 

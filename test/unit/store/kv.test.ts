@@ -17,7 +17,7 @@ describe.each(kvBackends)('Kv on $name', (backend) => {
     await fx.advance(1200);
     expect(await kv.get('a')).toBeNull();
     expect(await kv.take('a')).toBeNull();
-    expect(await kv.replaceKeepTtl('a', 'two')).toBe(false);
+    expect(await kv.swap('a', 'one', 'two')).toBe(false);
     expect(await kv.get('a')).toBeNull();
   });
 
@@ -42,17 +42,31 @@ describe.each(kvBackends)('Kv on $name', (backend) => {
     expect(results.filter((r) => r === 'state')).toHaveLength(1);
   });
 
-  it('replaceKeepTtl() replaces an existing value without extending its life', async () => {
+  it('swap() replaces the value it was given without extending its life', async () => {
     await kv.set('k', 'v1', 1);
-    expect(await kv.replaceKeepTtl('k', 'v2')).toBe(true);
+    expect(await kv.swap('k', 'v1', 'v2')).toBe(true);
     expect(await kv.get('k')).toBe('v2');
     await fx.advance(1200);
     expect(await kv.get('k')).toBeNull();
   });
 
-  it('replaceKeepTtl() does not create a missing key', async () => {
-    expect(await kv.replaceKeepTtl('nope', 'v')).toBe(false);
+  it('swap() refuses when the value changed since it was read, or is missing', async () => {
+    await kv.set('k', 'v1', 60);
+    expect(await kv.swap('k', 'v0', 'v2')).toBe(false);
+    expect(await kv.get('k')).toBe('v1');
+    expect(await kv.swap('nope', 'v', 'w')).toBe(false);
     expect(await kv.get('nope')).toBeNull();
+  });
+
+  it('of concurrent swap() from one value, exactly one wins', async () => {
+    await kv.set('k', 'v1', 60);
+    const other = await fx.second();
+    const results = await Promise.all([
+      kv.swap('k', 'v1', 'a'),
+      other.swap('k', 'v1', 'b'),
+      kv.swap('k', 'v1', 'c'),
+    ]);
+    expect(results.filter(Boolean)).toHaveLength(1);
   });
 
   it('del() removes every key given and accepts an empty list', async () => {

@@ -1,7 +1,7 @@
 // The mire's list: every displayed IdP, usable or greyed with the reason (FranceConnect shows
 // the accounts a citizen cannot use rather than hiding them).
-import type { Acr, IdentityProvider, ServiceProvider } from '../config/federation.ts';
-import { canDeliver } from '../store/registry-cache.ts';
+import { type Acr, canDeliver } from '../acr.ts';
+import type { IdentityProvider, ServiceProvider } from '../config/federation.ts';
 
 export type UnavailableReason = 'inactive' | 'excluded' | 'insufficient_level' | 'temporarily_unavailable';
 

@@ -1,26 +1,27 @@
-// The citizen between the IdP callback and the consent: a verified, valid identity, sealed in
-// Redis under the interaction for its lifetime only.
+// The citizen between the IdP callback and the consent: a verified, valid identity. It lives in
+// the login record, then in the hub session, both sealed; it reaches an SP only through a grant.
 import { createHash } from 'node:crypto';
-
+import { z } from 'zod';
+import { acrSchema } from '../acr.ts';
 import type { IdentityProvider } from '../config/federation.ts';
 import { RelaisError } from '../errors.ts';
 import { identityKey, mapIdentityProviderClaims, validatePivot } from '../pivot/index.ts';
 import type { IdpAuthentication } from '../rp/callback.ts';
 
-export interface CitizenIdentity {
-  idpUid: string;
-  acr: string;
-  amr: string[] | undefined;
-  authTime: number;
-  identityKey: string;
-  claims: Record<string, string>;
+export const citizenIdentitySchema = z.object({
+  idpUid: z.string(),
+  acr: acrSchema,
+  amr: z.array(z.string()).optional(),
+  authTime: z.number().int(),
+  identityKey: z.string(),
+  /** The identité pivot and the claims beside it, as the IdP sent them once valid. */
+  claims: z.record(z.string(), z.string()),
   /** The IdP's id_token, kept with the hub session for the logout at the IdP. */
-  idpIdToken: string;
+  idpIdToken: z.string(),
   /** Set when the identity comes from the browser's hub session (SSO). */
-  citizenSessionId?: string | undefined;
-}
-
-export const citizenKey = (interactionUid: string) => `citizen:${interactionUid}`;
+  citizenSessionId: z.string().optional(),
+});
+export type CitizenIdentity = z.infer<typeof citizenIdentitySchema>;
 
 /** Names the person on a consent page without saying anything about them (the key is hashed). */
 export function identityFingerprint(citizen: CitizenIdentity): string {
@@ -48,7 +49,7 @@ export function toCitizenIdentity(idp: IdentityProvider, authentication: IdpAuth
   return {
     idpUid: idp.uid,
     acr: authentication.acr,
-    amr: authentication.amr,
+    ...(authentication.amr ? { amr: authentication.amr } : {}),
     authTime: authentication.authTime,
     identityKey: identityKey(validation.pivot),
     claims: released,

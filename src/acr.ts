@@ -1,0 +1,71 @@
+// The eIDAS levels (acr), in one place: how a request names them, which one it needs, which an
+// IdP can deliver and is asked for, whether its answer reached it, and when an SSO may stand in.
+import { z } from 'zod';
+
+export const ACR_LEVELS = ['eidas1', 'eidas2', 'eidas3'] as const;
+export type Acr = (typeof ACR_LEVELS)[number];
+export const acrSchema = z.enum(ACR_LEVELS);
+
+/** eIDAS levels are ordered: eidas3 satisfies a request for eidas1. */
+export function acrRank(acr: Acr): number {
+  return ACR_LEVELS.indexOf(acr);
+}
+
+/** Splits an `acr_values` parameter into the eIDAS levels we know and the values we do not. */
+export function parseAcrValues(value: string | undefined): { levels: Acr[]; unknown: string[] } {
+  const levels: Acr[] = [];
+  const unknown: string[] = [];
+  for (const v of (value ?? '').split(' ').filter(Boolean)) {
+    const level = acrSchema.safeParse(v);
+    if (level.success) levels.push(level.data);
+    else unknown.push(v);
+  }
+  return { levels, unknown };
+}
+
+/** The weakest of the requested levels: what the citizen must at least reach. */
+export function requiredAcr(requested: readonly Acr[]): Acr | undefined {
+  return [...requested].sort((a, b) => acrRank(a) - acrRank(b))[0];
+}
+
+/** The level a login needs from its `acr_values` (the FC v2 rules refused it already if none). */
+export function requiredLevel(acrValues: string | undefined): Acr {
+  return requiredAcr(parseAcrValues(acrValues).levels) ?? 'eidas1';
+}
+
+/** An IdP can serve a request when it declares a level at least the required one. */
+export function canDeliver(idp: { acr_values: readonly Acr[] }, required: Acr): boolean {
+  return idp.acr_values.some((acr) => acrRank(acr) >= acrRank(required));
+}
+
+/** What the hub asks the IdP: the weakest level it declares that satisfies the SP; it may exceed it. */
+export function levelToAsk(idp: { acr_values: readonly Acr[] }, required: Acr): Acr {
+  return (
+    [...idp.acr_values]
+      .filter((level) => acrRank(level) >= acrRank(required))
+      .sort((a, b) => acrRank(a) - acrRank(b))[0] ?? required
+  );
+}
+
+/** The IdP's answer: a level it declares, at least the one required; undefined otherwise. */
+export function deliveredLevel(
+  idp: { acr_values: readonly Acr[] },
+  answered: unknown,
+  required: Acr,
+): Acr | undefined {
+  const acr = acrSchema.safeParse(answered);
+  if (!acr.success || !idp.acr_values.includes(acr.data) || acrRank(acr.data) < acrRank(required)) {
+    return undefined;
+  }
+  return acr.data;
+}
+
+/**
+ * FranceConnect's SSO: an earlier authentication stands in for a new one only for eidas1, and only
+ * when it reached the level asked. eidas2 and eidas3 always need a fresh IdP login.
+ */
+export function ssoSatisfies(reached: string, required: Acr): boolean {
+  if (required !== 'eidas1') return false;
+  const level = acrSchema.safeParse(reached);
+  return level.success && acrRank(level.data) >= acrRank(required);
+}

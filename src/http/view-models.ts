@@ -1,0 +1,91 @@
+// Every page's model, in one place: what each template (views/*.njk) is given. The routes parse,
+// call the login flow or a page of their own, and hand one of these to the template.
+import { ERRORS } from '../errors.ts';
+import type { ConsentView, Step } from '../login/flow.ts';
+import type { LoginRecord } from '../login/record.ts';
+import { csrfToken } from './csrf.ts';
+import { formatDate } from './i18n.ts';
+import type { PageContext } from './page-context.ts';
+
+type LoginPage = Extract<Step, { page: string }>;
+
+/** The mire: the SP's name, the IdPs (usable or greyed with the reason), an IdP failure's banner. */
+export function mireModel(context: PageContext, csrfKey: Buffer, step: Extract<LoginPage, { page: 'mire' }>) {
+  return {
+    ...context,
+    titleKey: 'mire.title',
+    ...forms(csrfKey, step.login),
+    spName: step.sp.client_name,
+    identityProviders: step.entries,
+    failure: step.banner,
+  };
+}
+
+/** The consent page: who the person is, what the SP receives, and the agreement a private SP needs. */
+export function consentModel(
+  context: PageContext,
+  csrfKey: Buffer,
+  step: Extract<LoginPage, { page: 'consent' }>,
+) {
+  const { identity, claims }: ConsentView = step.consent;
+  const { given_name, family_name, birthdate, gender } = identity.claims;
+  return {
+    ...context,
+    titleKey: 'consent.title',
+    ...forms(csrfKey, step.login),
+    identity: step.consent.fingerprint,
+    spName: step.sp.client_name,
+    anonymous: claims.length === 0,
+    person:
+      given_name && family_name && birthdate
+        ? {
+            givenName: given_name,
+            // As FranceConnect writes it: the birth name in capitals ("Marie DUPONT").
+            familyName: family_name.toLocaleUpperCase('fr-FR'),
+            birthdate: formatDate(context.lang, birthdate),
+            gender,
+          }
+        : undefined,
+    claims,
+    requireAgreement: step.consent.requireAgreement,
+    agreementMissing: step.consent.agreementMissing,
+  };
+}
+
+const forms = (csrfKey: Buffer, login: LoginRecord) => ({
+  uid: login.uid,
+  csrf: csrfToken(csrfKey, login.uid),
+});
+
+/** An error page: its code, the id also logged, and the way back to the SP when it is known. */
+export function errorModel(
+  context: PageContext,
+  error: { code: keyof typeof ERRORS; errorId: string },
+  backToSp: { action: string; csrf: string; spName: string } | undefined,
+) {
+  return {
+    ...context,
+    titleKey: 'error.title',
+    code: error.code,
+    errorId: error.errorId,
+    status: ERRORS[error.code].status,
+    backToSp,
+  };
+}
+
+export const loggedOutModel = (context: PageContext) => ({ ...context, titleKey: 'loggedOut.title' });
+
+export const logoutModel = (context: PageContext, form: string) => ({
+  ...context,
+  titleKey: 'logout.title',
+  form,
+});
+
+export const aboutModel = (context: PageContext) => ({ ...context, titleKey: 'about.title' });
+
+/** The documentation of every error code (error_uri points here). */
+export const errorCodesModel = (context: PageContext) => ({
+  ...context,
+  titleKey: 'errorCodes.title',
+  errors: Object.entries(ERRORS).map(([code, entry]) => ({ code, ...entry })),
+});

@@ -1,0 +1,427 @@
+// The citizen's journey, hop by hop: each reads the login record once, applies one transition
+// (login/transitions.ts) and writes the record once, then tells http/ what to show or where to go.
+// oidc-provider stays behind op/, openid-client behind rp/; nothing here knows about HTTP.
+import { randomBytes } from 'node:crypto';
+import type Provider from 'oidc-provider';
+import type { ServiceProvider } from '../config/federation.ts';
+import { RelaisError } from '../errors.ts';
+import { type Events, hashId } from '../events.ts';
+import type { GrantIdentity } from '../op/account.ts';
+import { grantTypesOf } from '../op/clients.ts';
+import { finishWithConsent, finishWithError, openInteraction } from '../op/interaction.ts';
+import { grantTtlFor } from '../op/provider.ts';
+import { releasedClaims } from '../op/scopes.ts';
+import type { SessionLifetime } from '../op/session-lifetime.ts';
+import { deriveSub } from '../pivot/index.ts';
+import { buildIdpAuthorizationUrl } from '../rp/authorize.ts';
+import type { Availability } from '../rp/availability.ts';
+import { authenticateAtIdp } from '../rp/callback.ts';
+import type { IdpClients } from '../rp/identity-providers.ts';
+import type { Registry } from '../store/registry-cache.ts';
+import type { Slot, Stored } from '../store/slot.ts';
+import { canReuse, type HubSession, hubSessionFor, loadHubSession } from './hub-session.ts';
+import { type CitizenIdentity, identityFingerprint, toCitizenIdentity } from './identity.ts';
+import { type MireEntry, mireEntries, unavailableReason } from './mire.ts';
+import type { LoginFailure, LoginIn, LoginRecord } from './record.ts';
+import {
+  cancellation,
+  consent,
+  fail,
+  identify,
+  identityToConsent,
+  idpFailed,
+  leaveForIdp,
+  stillOpen,
+  transactionFor,
+} from './transitions.ts';
+import { errorRedirect } from './way-back.ts';
+
+export interface LoginDependencies {
+  issuer: string;
+  provider: Provider;
+  registry: Registry;
+  logins: Slot<LoginRecord>;
+  hubSessions: Slot<HubSession>;
+  grantIdentities: Slot<GrantIdentity>;
+  idpClients: IdpClients;
+  availability: Availability;
+  callbackUrl: string;
+  subSecret: string;
+  /** Lifetime of the hub session (SSO between SPs). */
+  session: SessionLifetime;
+  /** Business events: one per step. */
+  events: Events;
+  /** What the logs learn of a failure: its code and detail, never a claim. */
+  log(message: string, error: RelaisError): void;
+}
+
+/** What http/ does next: show a page of the login, or send the browser on. */
+export type Step =
+  | { page: 'mire'; login: LoginRecord; sp: ServiceProvider; entries: MireEntry[]; banner?: Banner }
+  | { page: 'consent'; login: LoginRecord; sp: ServiceProvider; consent: ConsentView }
+  | { redirect: string; bindIdpState?: string };
+
+export interface Banner {
+  idpName: string;
+  code: string;
+}
+
+export interface ConsentView {
+  identity: CitizenIdentity;
+  /** What the SP will receive, among what the identity holds. */
+  claims: string[];
+  fingerprint: string;
+  /** FranceConnect: a private SP needs the citizen's explicit consent, a public one informs. */
+  requireAgreement: boolean;
+  agreementMissing: boolean;
+}
+
+// ---- reading and writing the record ---------------------------------------------------------
+
+async function readLogin(deps: LoginDependencies, uid: string): Promise<Stored<LoginRecord>> {
+  const stored = await deps.logins.read(uid);
+  if (!stored) throw new RelaisError('R4003', { detail: 'no such login', interactionUid: uid });
+  return stored;
+}
+
+/**
+ * Writes `transition(record)` over the record as read; when another request moved the login on
+ * meanwhile, applies the transition again to what it wrote (which may refuse it), a few times.
+ */
+async function write<R extends LoginRecord>(
+  deps: LoginDependencies,
+  stored: Stored<LoginRecord>,
+  transition: (record: LoginRecord) => R,
+): Promise<R> {
+  let current = stored;
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const next = transition(current.value);
+    if (await deps.logins.swap(next.uid, current, next)) return next;
+    current = await readLogin(deps, next.uid);
+  }
+  throw new RelaisError('R4003', { detail: 'login changed concurrently', interactionUid: stored.value.uid });
+}
+
+function serviceProviderOf(deps: LoginDependencies, login: LoginRecord): ServiceProvider {
+  const sp = deps.registry.serviceProvider(login.wayBack.clientId);
+  if (!sp) throw new RelaisError('R1001', { interactionUid: login.uid });
+  return sp;
+}
+
+/** The IdP the login went to last, for its events. */
+function idpOf(login: LoginRecord): string | undefined {
+  if (login.state === 'at_idp') return login.transactions.at(-1)?.idpUid;
+  if (login.state === 'identified') return login.identity.idpUid;
+  if (login.state === 'created' || login.state === 'failed') return login.failure?.idpUid;
+  return undefined;
+}
+
+// ---- the IdP's state names its login -------------------------------------------------------
+
+/** The IdP state: the login's uid and 256 random bits, so the callback reads one record. */
+export const idpStateFor = (uid: string) => `${uid}.${randomBytes(32).toString('base64url')}`;
+
+/** The login an IdP state belongs to; undefined for a state the hub never made. */
+export function loginOfIdpState(state: string | null): string | undefined {
+  const uid = state && state.length <= 256 ? state.slice(0, Math.max(0, state.lastIndexOf('.'))) : '';
+  return /^[\w-]{1,64}$/.test(uid) ? uid : undefined;
+}
+
+// ---- the hops -------------------------------------------------------------------------------
+
+/** GET /interaction/:uid: the consent page, an SSO, a hinted IdP, or the mire. */
+export async function showLogin(deps: LoginDependencies, uid: string): Promise<Step> {
+  const stored = await readLogin(deps, uid);
+  const login = stillOpen(stored.value);
+  const sp = serviceProviderOf(deps, login);
+  if (login.state === 'identified') return consentStep(deps, login, sp, login.identity);
+  const session = await loadHubSession(deps.hubSessions, login.citizenSessionId, deps.session);
+  const { acr: required, idpHint } = login.request;
+  if (session && canReuse(session, sp, { required, idpHint }, deps.registry)) {
+    // SSO: no mire, no IdP; the consent for this SP is still asked.
+    const identified = await write(deps, stored, (record) => identify(record, session));
+    return consentStep(deps, identified, sp, session);
+  }
+  const failure = login.state === 'created' ? login.failure : undefined;
+  if (idpHint && !failure) return leaveFor(deps, stored, idpHint);
+  deps.events.emit({ name: 'mire.shown', clientId: sp.client_id, acr: required, interactionId: uid });
+  const failedIdp = failure?.idpUid ? deps.registry.identityProvider(failure.idpUid) : undefined;
+  return {
+    page: 'mire',
+    login,
+    sp,
+    entries: mireEntries(deps.registry.identityProviders(), sp, required, deps.availability.isAvailable),
+    ...(failure ? { banner: { idpName: failedIdp?.name ?? failure.idpUid ?? '', code: failure.code } } : {}),
+  };
+}
+
+/** POST /interaction/:uid/idp: the citizen picked an IdP on the mire. */
+export async function chooseIdp(deps: LoginDependencies, uid: string, idpUid: string | undefined) {
+  return leaveFor(deps, await readLogin(deps, uid), idpUid);
+}
+
+async function leaveFor(
+  deps: LoginDependencies,
+  stored: Stored<LoginRecord>,
+  idpUid: string | undefined,
+): Promise<Step> {
+  const login = stored.value;
+  const sp = serviceProviderOf(deps, login);
+  const required = login.request.acr;
+  const idp = idpUid ? deps.registry.identityProvider(idpUid) : undefined;
+  const reason = idp && unavailableReason(idp, sp, required, deps.availability.isAvailable);
+  if (!idp || (reason && reason !== 'temporarily_unavailable')) {
+    return failToSp(deps, stored, new RelaisError('R2005', { detail: idpUid ?? 'none' }));
+  }
+  if (reason === 'temporarily_unavailable') {
+    return backToMire(
+      deps,
+      stored,
+      idp.uid,
+      new RelaisError('R2002', { detail: `${idp.uid}: measured down` }),
+    );
+  }
+  let departure: Awaited<ReturnType<typeof buildIdpAuthorizationUrl>>;
+  try {
+    departure = await buildIdpAuthorizationUrl(deps, {
+      state: idpStateFor(login.uid),
+      idpUid: idp.uid,
+      requiredAcr: required,
+      uiLocales: login.request.uiLocales,
+    });
+  } catch (error) {
+    if (error instanceof RelaisError) return backToMire(deps, stored, idp.uid, error);
+    throw error;
+  }
+  await write(deps, stored, (record) => leaveForIdp(record, departure.transaction));
+  deps.events.emit({
+    name: 'idp.chosen',
+    clientId: sp.client_id,
+    idpUid: idp.uid,
+    acr: required,
+    interactionId: login.uid,
+  });
+  return { redirect: departure.url.href, bindIdpState: departure.transaction.state };
+}
+
+/**
+ * GET /idp/callback, once http/ has checked that this browser left for this state: the IdP's
+ * answer checked, the identity validated, and the consent page at once (no extra redirect; a
+ * reload finds the state used and says the session expired, with the way back).
+ */
+export async function returnFromIdp(deps: LoginDependencies, url: URL): Promise<Step> {
+  const state = url.searchParams.get('state') ?? '';
+  const uid = loginOfIdpState(state);
+  if (!uid) throw new RelaisError('R4003', { detail: 'unknown or already used state' });
+  const stored = await readLogin(deps, uid);
+  const transaction = transactionFor(stored.value, state);
+  const { idpUid } = transaction;
+  const started = performance.now();
+  let identity: CitizenIdentity;
+  try {
+    const authentication = await authenticateAtIdp(deps, transaction, url);
+    const idp = deps.registry.identityProvider(idpUid);
+    if (!idp) throw new RelaisError('R2002', { detail: `${idpUid}: no longer active` });
+    identity = toCitizenIdentity(idp, authentication);
+  } catch (caught) {
+    if (!(caught instanceof RelaisError)) throw caught;
+    emitCallback(deps, uid, idpUid, started, caught.code);
+    return backToMire(deps, stored, idpUid, caught);
+  }
+  emitCallback(deps, uid, idpUid, started, undefined);
+  deps.availability.recordLoginSuccess(idpUid);
+  deps.events.emit({ name: 'identity.verified', idpUid, acr: identity.acr, interactionId: uid });
+  const identified = await write(deps, stored, (record) => {
+    transactionFor(record, state);
+    return identify(record, identity);
+  });
+  return consentStep(deps, identified, serviceProviderOf(deps, identified), identity);
+}
+
+function emitCallback(
+  deps: LoginDependencies,
+  uid: string,
+  idpUid: string,
+  started: number,
+  errorCode: string | undefined,
+) {
+  deps.events.emit({
+    name: 'idp.callback',
+    idpUid,
+    interactionId: uid,
+    errorCode,
+    data: { ms: Math.round(performance.now() - started) },
+  });
+}
+
+export interface ConsentForm {
+  decision?: string | undefined;
+  agree?: string | undefined;
+  /** The fingerprint of the person the page showed. */
+  identity?: string | undefined;
+}
+
+/** POST /interaction/:uid/consent: the SP gets its code, or the refusal. */
+export async function giveConsent(deps: LoginDependencies, uid: string, form: ConsentForm): Promise<Step> {
+  if (form.decision !== 'accept') return failToSp(deps, await readLogin(deps, uid), new RelaisError('R4002'));
+  // One round trip: the record and oidc-provider's interaction, which the consent ends.
+  const [stored, interaction] = await Promise.all([
+    readLogin(deps, uid),
+    openInteraction(deps.provider, uid),
+  ]);
+  const login = stored.value;
+  const identity = identityToConsent(login);
+  const sp = serviceProviderOf(deps, login);
+  if (sp.type === 'private' && form.agree !== 'yes') {
+    return consentStep(deps, login, sp, identity, true);
+  }
+  // The consent given is for the person the page showed (another tab may have logged in since).
+  if (form.identity !== identityFingerprint(identity)) {
+    throw new RelaisError('R4003', { detail: 'identity changed since the page', interactionUid: uid });
+  }
+  const current = await loadHubSession(
+    deps.hubSessions,
+    identity.citizenSessionId ?? login.citizenSessionId,
+    deps.session,
+  );
+  const hubSession = hubSessionFor(identity, current);
+  const sub = deriveSub(deps.subSecret, sp.sector_identifier ?? sp.client_id, identity.identityKey);
+  const released = releasedClaims(login.request, sp.scope);
+  const claims = Object.fromEntries(
+    Object.entries(identity.claims).filter(([claim]) => released.includes(claim)),
+  );
+  deps.events.emit({
+    name: 'consent.given',
+    clientId: sp.client_id,
+    idpUid: identity.idpUid,
+    acr: identity.acr,
+    interactionId: uid,
+    sessionId: hashId(hubSession.citizenSessionId),
+    data: { sub: hashId(sub) },
+  });
+  const grantTtl = grantTtlFor(grantTypesOf(sp));
+  const exp = Math.floor(Date.now() / 1000) + grantTtl;
+  // The record's move to done, the hub session, the grant and the identity kept for it go
+  // together; of two consents at once only the one whose move won gets the interaction's result.
+  const location = await finishWithConsent(
+    deps.provider,
+    interaction,
+    { ...identity, citizenSessionId: hubSession.citizenSessionId },
+    grantTtl,
+    (grantId) => [
+      deps.logins.swap(uid, stored, consent(login)).then((swapped) => {
+        if (!swapped)
+          throw new RelaisError('R4003', { detail: 'consent already given', interactionUid: uid });
+      }),
+      deps.hubSessions.put(hubSession.citizenSessionId, hubSession),
+      deps.grantIdentities.put(grantId, { sub, claims, exp }),
+    ],
+  );
+  return { redirect: location };
+}
+
+/** POST /interaction/:uid/cancel: leaving after an IdP failure tells the SP what failed. */
+export async function cancel(deps: LoginDependencies, uid: string): Promise<Step> {
+  const stored = await readLogin(deps, uid);
+  const failure = cancellation(stored.value);
+  return failToSp(deps, stored, new RelaisError(failure.code, { detail: failure.detail }));
+}
+
+/**
+ * POST /interaction/:uid/leave, "Revenir à <SP>" from an error page: the SP receives the error the
+ * page showed. Only the browser holding the interaction ends it; any other just goes back.
+ */
+export async function leave(
+  deps: LoginDependencies,
+  uid: string,
+  error: RelaisError,
+  heldByThisBrowser: boolean,
+): Promise<Step> {
+  const stored = await deps.logins.read(uid);
+  if (!stored || !deps.registry.serviceProvider(stored.value.wayBack.clientId)) {
+    throw new RelaisError('R4003');
+  }
+  const open = ['created', 'at_idp', 'identified'].includes(stored.value.state);
+  if (heldByThisBrowser && open) return failToSp(deps, stored, error);
+  return { redirect: errorRedirect(stored.value.wayBack, error, deps.issuer) };
+}
+
+/** Where an error page's "Revenir à <SP>" leads, when its login is known. */
+export async function wayBackOf(deps: LoginDependencies, uid: string) {
+  const login = await deps.logins.get(uid);
+  const sp = login && deps.registry.serviceProvider(login.wayBack.clientId);
+  return sp ? { spName: sp.client_name } : undefined;
+}
+
+// ---- endings ---------------------------------------------------------------------------------
+
+function consentStep(
+  deps: LoginDependencies,
+  login: LoginRecord,
+  sp: ServiceProvider,
+  identity: CitizenIdentity,
+  agreementMissing = false,
+): Step {
+  deps.events.emit({
+    name: 'consent.shown',
+    clientId: sp.client_id,
+    idpUid: identity.idpUid,
+    acr: identity.acr,
+    interactionId: login.uid,
+  });
+  const claims = releasedClaims(login.request, sp.scope).filter((claim) => claim in identity.claims);
+  return {
+    page: 'consent',
+    login,
+    sp,
+    consent: {
+      identity,
+      claims,
+      fingerprint: identityFingerprint(identity),
+      requireAgreement: sp.type === 'private',
+      agreementMissing,
+    },
+  };
+}
+
+/** After an IdP failure: back to the mire with a banner (FranceConnect's behaviour). */
+async function backToMire(
+  deps: LoginDependencies,
+  stored: Stored<LoginRecord>,
+  idpUid: string,
+  error: RelaisError,
+): Promise<Step> {
+  deps.log('identity provider failed', error);
+  if (error.code === 'R2002') deps.availability.recordLoginFailure(idpUid);
+  const uid = stored.value.uid;
+  deps.events.emit({ name: 'idp.failed', idpUid, interactionId: uid, errorCode: error.code });
+  const failure: LoginFailure = {
+    code: error.code,
+    idpUid,
+    ...(error.detail ? { detail: error.detail } : {}),
+  };
+  await write(deps, stored, (record) => idpFailed(record, failure));
+  return { redirect: `/interaction/${uid}` };
+}
+
+/** Any failure once the SP is trusted goes back to its redirect_uri (FC v2 error routing). */
+async function failToSp(deps: LoginDependencies, stored: Stored<LoginRecord>, error: RelaisError) {
+  deps.log('login failed', error);
+  const login: LoginIn<'failed'> = fail(stored.value, {
+    code: error.code,
+    ...(idpOf(stored.value) ? { idpUid: idpOf(stored.value) } : {}),
+    ...(error.detail ? { detail: error.detail } : {}),
+  });
+  deps.events.emit({
+    name: 'login.failed',
+    clientId: login.wayBack.clientId,
+    idpUid: login.failure.idpUid,
+    interactionId: login.uid,
+    errorCode: error.code,
+  });
+  const [location] = await Promise.all([
+    finishWithError(deps.provider, login.uid, error),
+    write(deps, stored, (record) => fail(record, login.failure)),
+  ]);
+  return { redirect: location };
+}
