@@ -12,7 +12,7 @@
 // managed if the shared machine could not keep up); the reference, the same driver doing
 // single-leg logins against a bare oidc-provider (the mock IdP alone, on Redis, ES256 id_token and
 // userinfo as the hub's SP leg); and the scale-out: two hub instances behind a round-robin
-// (src/round-robin.ts) sharing PostgreSQL, Redis and secrets, next to one instance behind the same
+// (tools/round-robin.ts) sharing PostgreSQL, Redis and secrets, next to one instance behind the same
 // round-robin at the same per-instance concurrency. The scale-out runs in the default run AND in
 // --quick (short stages); --instances 1 leaves it out.
 //
@@ -34,8 +34,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { type RoundRobin, startRoundRobin } from '../src/round-robin.ts';
 import { freePort } from '../test/support/net.ts';
+import { type RoundRobin, startRoundRobin } from '../tools/round-robin.ts';
 import { errorKind, type LoginTarget, login, newTrace, spConfiguration } from './driver.ts';
 import {
   ensureSchema,
@@ -478,7 +478,7 @@ try {
     `Reference: the same driver doing complete single-leg logins (authorize → login page → login → resume → /token → /userinfo, PKCE, client_secret_post, ES256 id_token and userinfo as the hub's SP leg) against the mock IdP alone, ${embedded ? 'in memory' : "on Redis (keys mock-idp:v1:*, the hub's own Kv adapter)"}, at the peak's concurrency.`,
     ...(scaleOut
       ? [
-          `Scale-out: hubs B and C (same ISSUER = the round-robin's origin, same SUB_SECRET, ENCRYPTION_KEY and COOKIE_KEYS, same PostgreSQL and Redis) behind src/round-robin.ts in the driver's process; one instance at concurrency c, then two at 2c (c = the peak's concurrency). Per-instance logins/s and CPU per login use each instance's share of the requests. On ${cpus().length} CPUs shared with the driver, the mock IdP, PostgreSQL and Redis, total throughput cannot double: what is checked is that the per-instance CPU per login does not grow (no shared lock, no hot key).`,
+          `Scale-out: hubs B and C (same ISSUER = the round-robin's origin, same SUB_SECRET, ENCRYPTION_KEY and COOKIE_KEYS, same PostgreSQL and Redis) behind tools/round-robin.ts in the driver's process; one instance at concurrency c, then two at 2c (c = the peak's concurrency). Per-instance logins/s and CPU per login use each instance's share of the requests. On ${cpus().length} CPUs shared with the driver, the mock IdP, PostgreSQL and Redis, total throughput cannot double: what is checked is that the per-instance CPU per login does not grow (no shared lock, no hot key).`,
         ]
       : [
           `Scale-out: not run (${embedded ? '--embedded: the in-process store is one instance only' : '--instances 1'}).`,

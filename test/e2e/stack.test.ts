@@ -24,7 +24,7 @@ async function until(url: string, timeoutMs: number) {
 
 beforeAll(async () => {
   if (!shared) return;
-  stack = spawn(process.execPath, [fileURLToPath(new URL('../../src/stack.ts', import.meta.url))], {
+  stack = spawn(process.execPath, [fileURLToPath(new URL('../../tools/stack.ts', import.meta.url))], {
     env: { ...process.env, STACK_PORT: String(base), LOG_LEVEL: 'warn' },
     stdio: 'ignore',
   });

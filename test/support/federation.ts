@@ -9,7 +9,7 @@ import { DEMO_IDP } from '../../src/config/demo-federation.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { createHub, type Hub } from '../../src/hub.ts';
 import { createMockIdp, type MockIdp, type MockIdpOptions } from '../../src/mock-idp/index.ts';
-import { type RoundRobin, startRoundRobin } from '../../src/round-robin.ts';
+import { type RoundRobin, startRoundRobin } from '../../tools/round-robin.ts';
 import { freePort } from './net.ts';
 
 export { freePort } from './net.ts';

@@ -1,6 +1,6 @@
 // npm run stack: the docker-compose topology as local processes, against the local PostgreSQL and
 // Redis: two hub instances behind a round-robin proxy at the issuer, the mock IdP and the demo SP.
-// A developer's tool (touches `process`, like main.ts).
+// A developer's tool, beside src/ rather than in it (it touches `process`, like src/main.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type RoundRobin, startRoundRobin } from './round-robin.ts';
@@ -30,7 +30,7 @@ function start(name: string, script: string, env: Record<string, string>) {
   children.push(child);
 }
 
-start('mock IdP', './mock-idp/main.ts', {
+start('mock IdP', '../src/mock-idp/main.ts', {
   MOCK_IDP_ISSUER: `http://localhost:${base + 1}`,
   MOCK_IDP_CLIENTS: JSON.stringify([
     {
@@ -42,12 +42,12 @@ start('mock IdP', './mock-idp/main.ts', {
     },
   ]),
 });
-start('demo SP', './demo-sp/main.ts', {
+start('demo SP', '../src/demo-sp/main.ts', {
   DEMO_SP_URL: `http://localhost:${base + 2}`,
   DEMO_SP_ISSUER: issuer,
 });
 for (const port of hubPorts) {
-  start(`hub :${port}`, './main.ts', {
+  start(`hub :${port}`, '../src/main.ts', {
     PORT: String(port),
     ISSUER: issuer,
     DEMO: 'true',

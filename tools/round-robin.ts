@@ -1,5 +1,6 @@
 // A load balancer in a few lines: each request to the next hub instance, as nginx does in
-// docker-compose. Used by `npm run stack` and by the tests of several instances.
+// docker-compose. A developer's tool: used by `npm run stack`, the tests of several instances and
+// the bench's scale-out.
 import { createServer, request } from 'node:http';
 
 export interface RoundRobin {
