@@ -146,7 +146,7 @@ const sizes = ({ bytes, keys, sessionBytes, byKind }: KeySizes): KeySizes => ({
 const sum = (values: Array<number | null>): number | null =>
   values.some((v) => v === null) ? null : values.reduce<number>((s, v) => s + (v ?? 0), 0);
 
-/** The hub's hop labels (src/metrics.ts Hop) for the driver's hub hops. */
+/** The hub's hop labels (src/observability/metrics.ts Hop) for the driver's hub hops. */
 const HUB_SIDE: Record<string, string> = {
   'hub.authorize': 'authorize',
   'hub.mire': 'mire',

@@ -14,9 +14,7 @@ import Fastify, {
 } from 'fastify';
 import nunjucks from 'nunjucks';
 import type Provider from 'oidc-provider';
-import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Secrets } from './config/index.ts';
-import { createEvents, type Events, hashId, type StoredEvent } from './events.ts';
 import { healthRoutes, type ReadinessChecks } from './http/health.ts';
 import { loadCatalogues } from './http/i18n.ts';
 import { loginRoutes } from './http/login-routes.ts';
@@ -29,10 +27,13 @@ import type { LoginDependencies } from './login/flow.ts';
 import { hubSessionSlot } from './login/hub-session.ts';
 import { LOGIN_SLOT } from './login/record.ts';
 import { loginWithInteraction } from './login/way-back.ts';
-import { createMetrics, type Hop, type Metrics } from './metrics.ts';
+import { createEvents, type Events, type StoredEvent } from './observability/events.ts';
+import { createMetrics, type Hop, type Metrics } from './observability/metrics.ts';
 import { GRANT_IDENTITY_SLOT } from './op/account.ts';
+import { currentProvider } from './op/current-provider.ts';
 import { endSessionChain } from './op/logout.ts';
 import { mountProvider } from './op/mount.ts';
+import { observeProvider } from './op/observe.ts';
 import { createProvider, type OidcAdapterFactory } from './op/provider.ts';
 import type { SessionLifetime } from './op/session-lifetime.ts';
 import { type Availability, createAvailability } from './rp/availability.ts';
@@ -249,17 +250,6 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   };
 }
 
-/** A Provider that is always the current one (its methods bound to it). */
-function currentProvider(current: () => Provider): Provider {
-  return new Proxy({} as Provider, {
-    get(_target, property) {
-      const instance = current();
-      const value = Reflect.get(instance, property, instance);
-      return typeof value === 'function' && !/^[A-Z]/.test(String(property)) ? value.bind(instance) : value;
-    },
-  });
-}
-
 /** The hub's own routes whose duration is a hop of the login. */
 const HUB_HOPS: Record<string, Hop> = {
   'GET /interaction/:uid': 'mire',
@@ -267,79 +257,3 @@ const HUB_HOPS: Record<string, Hop> = {
   'GET /idp/callback': 'callback',
   'POST /interaction/:uid/consent': 'consent',
 };
-const PROVIDER_HOPS: Record<string, Hop> = {
-  authorization: 'authorize',
-  resume: 'resume',
-  token: 'token',
-  userinfo: 'userinfo',
-};
-const CODED = /\[(R\d{4})\]$/;
-
-/** oidc-provider's steps of a login, as business events and hop durations. */
-function observeProvider(provider: Provider, events: Events, metrics: Metrics): void {
-  const clientId = (ctx: Partial<KoaContextWithOIDC>) => ctx.oidc?.client?.clientId;
-  const session = (accountId: string | undefined) => (accountId ? hashId(accountId) : undefined);
-  const codeOf = (error: { error?: string; error_description?: string }) =>
-    CODED.exec(error.error_description ?? '')?.[1] ?? error.error ?? 'server_error';
-  provider.use(async (koa, next) => {
-    const started = performance.now();
-    try {
-      await next();
-    } finally {
-      // Not every request reaches oidc-provider's routes (404s): oidc may be absent.
-      const ctx = koa as unknown as Partial<KoaContextWithOIDC> & typeof koa;
-      const route = ctx.oidc?.route ?? '';
-      const hop = PROVIDER_HOPS[route];
-      if (hop) metrics.observeHop(hop, (performance.now() - started) / 1000);
-      if (route === 'authorization') {
-        const uid = /\/interaction\/([^/?#]+)/.exec(ctx.response.get('location'))?.[1];
-        const acr = ctx.oidc?.params?.['acr_values'];
-        events.emit({
-          name: 'authorize.received',
-          clientId: clientId(ctx),
-          acr: typeof acr === 'string' ? acr : undefined,
-          interactionId: uid,
-        });
-      }
-      if (route === 'userinfo') {
-        events.emit({
-          name: 'sp.userinfo',
-          clientId: clientId(ctx),
-          sessionId: session(ctx.oidc?.accessToken?.accountId),
-          errorCode: ctx.status >= 400 ? `http_${ctx.status}` : undefined,
-        });
-      }
-    }
-  });
-  // A request refused at /authorize; the hub reports the failures it sends through resume itself
-  // (interaction-routes' failToSp), with the IdP oidc-provider does not know.
-  provider.on('authorization.error', (ctx, error) => {
-    if (ctx.oidc?.route === 'resume') return;
-    events.emit({ name: 'login.failed', clientId: clientId(ctx), errorCode: codeOf(error) });
-  });
-  provider.on('authorization.success', (ctx) =>
-    events.emit({
-      name: 'sp.redirected',
-      clientId: clientId(ctx),
-      interactionId: ctx.oidc?.entities?.Interaction?.uid,
-      sessionId: session(ctx.oidc?.session?.accountId),
-    }),
-  );
-  provider.on('grant.success', (ctx) =>
-    events.emit({
-      name: 'sp.token',
-      clientId: clientId(ctx),
-      sessionId: session(ctx.oidc?.entities?.AuthorizationCode?.accountId),
-    }),
-  );
-  provider.on('grant.error', (ctx, error) =>
-    events.emit({ name: 'sp.token', clientId: clientId(ctx), errorCode: codeOf(error) }),
-  );
-  provider.on('end_session.success', (ctx) =>
-    events.emit({
-      name: 'logout.started',
-      clientId: clientId(ctx),
-      sessionId: session(ctx.oidc?.session?.accountId),
-    }),
-  );
-}

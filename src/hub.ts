@@ -7,7 +7,7 @@ import { demoFederation } from './config/demo-federation.ts';
 import type { Federation } from './config/federation.ts';
 import { loadFederationFile, parseFederation } from './config/federation-file.ts';
 import { type Config, ConfigError, type Secrets } from './config/index.ts';
-import { createMetrics, observeKv, observeSql } from './metrics.ts';
+import { createMetrics, observeKv, observeSql } from './observability/metrics.ts';
 import { generateSigningKey, type KeySet, keySet, SIGNING_ALGS } from './op/signing-keys.ts';
 import { insertEvents, pruneEvents } from './store/events.ts';
 import { createMemoryKv, createRedisKv, type Kv } from './store/kv.ts';

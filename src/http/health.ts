@@ -2,7 +2,7 @@
 // is loaded, so a load balancer sends logins here) and the Prometheus scrape (/metrics).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { Metrics } from '../metrics.ts';
+import type { Metrics } from '../observability/metrics.ts';
 
 /** A check resolves when its dependency is usable; any rejection (or timeout) makes the hub unready. */
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;

@@ -4,8 +4,8 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { asRelaisError } from '../errors.ts';
-import type { Events } from '../events.ts';
 import { type HubSession, loadHubSession } from '../login/hub-session.ts';
+import type { Events } from '../observability/events.ts';
 import type { AfterSessionEnd } from '../op/logout.ts';
 import type { SessionLifetime } from '../op/session-lifetime.ts';
 import type { IdpClients } from '../rp/identity-providers.ts';

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import type { ServiceProvider } from '../config/federation.ts';
 import { RelaisError } from '../errors.ts';
-import { type Events, hashId } from '../events.ts';
+import { type Events, hashId } from '../observability/events.ts';
 import type { GrantIdentity } from '../op/account.ts';
 import { grantTypesOf } from '../op/clients.ts';
 import { finishWithConsent, finishWithError, openInteraction } from '../op/interaction.ts';

@@ -1,6 +1,6 @@
 // The `events` table (migrations/0002_events.sql): batched inserts, retention, and the summary
 // behind `relais stats`.
-import type { StoredEvent } from '../events.ts';
+import type { StoredEvent } from '../observability/events.ts';
 import type { Sql } from './sql.ts';
 
 const COLUMNS = 9;

@@ -1,7 +1,7 @@
 // The events table: batches land in order, retention deletes the old rows, the summary counts
 // logins per day per SP and IdP.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { StoredEvent } from '../../../src/events.ts';
+import type { StoredEvent } from '../../../src/observability/events.ts';
 import { insertEvents, pruneEvents, summariseEvents } from '../../../src/store/events.ts';
 import { migrate } from '../../../src/store/migrations.ts';
 import { type DatabaseFixture, databases } from '../store/databases.ts';

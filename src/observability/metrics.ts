@@ -2,9 +2,9 @@
 // Login counters and IdP figures derive from the business events; hop durations come from the
 // HTTP layer; store errors from wrappers around the Kv and the Sql.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Kv } from '../store/kv.ts';
+import type { Sql } from '../store/sql.ts';
 import type { BusinessEvent } from './events.ts';
-import type { Kv } from './store/kv.ts';
-import type { Sql } from './store/sql.ts';
 
 /** The steps whose duration is measured (one request each). */
 export type Hop =

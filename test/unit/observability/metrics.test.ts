@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runChecks } from '../../../src/http/health.ts';
-import { createMetrics, observeKv, observeSql } from '../../../src/metrics.ts';
+import { createMetrics, observeKv, observeSql } from '../../../src/observability/metrics.ts';
 import { createMemoryKv } from '../../../src/store/kv.ts';
 
 describe('metrics', () => {

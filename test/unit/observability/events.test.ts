@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createEvents, EVENT_NAMES, hashId, type StoredEvent } from '../../../src/events.ts';
+import { createEvents, EVENT_NAMES, hashId, type StoredEvent } from '../../../src/observability/events.ts';
 
 function recordingLog() {
   const lines: Array<{ level: string; object: object; message: string }> = [];
