@@ -142,6 +142,23 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERRORS, value);
+}
+
+/** An error_description carries its Relais code last, in brackets: `… [R1006]`. */
+export function withCode(description: string, code: ErrorCode): string {
+  return `${description} [${code}]`;
+}
+
+const CODED = /\[(R\d{4})\]$/;
+
+/** The Relais code at the end of an error_description (see withCode), if it is one of the table. */
+export function codeOf(description: string | undefined): ErrorCode | undefined {
+  const code = CODED.exec(description ?? '')?.[1];
+  return code !== undefined && isErrorCode(code) ? code : undefined;
+}
+
 /** The hub's one error type: a code from the table, the original cause for the logs. */
 export class RelaisError extends Error {
   readonly code: ErrorCode;
@@ -166,7 +183,7 @@ export class RelaisError extends Error {
 
   /** error_description for the SP: the table's text, the code, and the detail when there is one. */
   get description(): string {
-    return `${ERRORS[this.code].description}${this.detail ? `: ${this.detail}` : ''} [${this.code}]`;
+    return withCode(`${ERRORS[this.code].description}${this.detail ? `: ${this.detail}` : ''}`, this.code);
   }
 }
 

@@ -2,9 +2,7 @@
 // requests itself before the FC v2 rules run (openid scope, PKCE method, response type); this
 // names those refusals with our table, on the redirect oidc-provider already built.
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { type ErrorCode, RelaisError } from '../errors.ts';
-
-const CODED = /\[R\d{4}\]$/;
+import { codeOf, type ErrorCode, RelaisError, withCode } from '../errors.ts';
 
 /** oidc-provider's own refusals that match a rule of ours. */
 function codeFor(description: string): ErrorCode {
@@ -18,13 +16,13 @@ export function codeAuthorizationError(location: string): string {
     const params = new URLSearchParams(url[part].slice(1));
     const error = params.get('error');
     const description = params.get('error_description') ?? '';
-    if (!error || CODED.test(description)) continue;
+    if (!error || codeOf(description)) continue;
     const code = codeFor(description);
     const relais = new RelaisError(code, { detail: description || error });
     params.set('error', code === 'R1013' ? error : relais.entry.oauth);
     params.set(
       'error_description',
-      code === 'R1013' ? `${description || error} [R1013]` : relais.description,
+      code === 'R1013' ? withCode(description || error, 'R1013') : relais.description,
     );
     url[part] = params.toString();
   }

@@ -2,6 +2,7 @@
 // report theirs themselves): a middleware around its routes and listeners on its events.
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import { codeOf } from '../errors.ts';
 import { type Events, hashId } from '../observability/events.ts';
 import type { Hop, Metrics } from '../observability/metrics.ts';
 
@@ -12,14 +13,14 @@ const PROVIDER_HOPS: Record<string, Hop> = {
   token: 'token',
   userinfo: 'userinfo',
 };
-const CODED = /\[(R\d{4})\]$/;
 
 /** oidc-provider's steps of a login, as business events and hop durations. */
 export function observeProvider(provider: Provider, events: Events, metrics: Metrics): void {
   const clientId = (ctx: Partial<KoaContextWithOIDC>) => ctx.oidc?.client?.clientId;
   const session = (accountId: string | undefined) => (accountId ? hashId(accountId) : undefined);
-  const codeOf = (error: { error?: string; error_description?: string }) =>
-    CODED.exec(error.error_description ?? '')?.[1] ?? error.error ?? 'server_error';
+  // The Relais code when the description carries one, else oidc-provider's OAuth error.
+  const errorCode = (error: { error?: string; error_description?: string }) =>
+    codeOf(error.error_description) ?? error.error ?? 'server_error';
   provider.use(async (koa, next) => {
     const started = performance.now();
     try {
@@ -54,7 +55,7 @@ export function observeProvider(provider: Provider, events: Events, metrics: Met
   // (interaction-routes' failToSp), with the IdP oidc-provider does not know.
   provider.on('authorization.error', (ctx, error) => {
     if (ctx.oidc?.route === 'resume') return;
-    events.emit({ name: 'login.failed', clientId: clientId(ctx), errorCode: codeOf(error) });
+    events.emit({ name: 'login.failed', clientId: clientId(ctx), errorCode: errorCode(error) });
   });
   provider.on('authorization.success', (ctx) =>
     events.emit({
@@ -72,7 +73,7 @@ export function observeProvider(provider: Provider, events: Events, metrics: Met
     }),
   );
   provider.on('grant.error', (ctx, error) =>
-    events.emit({ name: 'sp.token', clientId: clientId(ctx), errorCode: codeOf(error) }),
+    events.emit({ name: 'sp.token', clientId: clientId(ctx), errorCode: errorCode(error) }),
   );
   provider.on('end_session.success', (ctx) =>
     events.emit({
