@@ -1,6 +1,6 @@
 // The short-lived store (Redis, or an in-process Map when REDIS_URL is unset). Every key has a TTL
-// and a versioned prefix; one-time items are taken (GETDEL) so that a replay finds nothing.
-export { createRedisKv } from './kv-redis.ts';
+// and a versioned prefix; one-time items are taken (GETDEL) so that a replay finds nothing. The
+// interface and the in-process store are here; the Redis one, built on them, in kv-redis.ts.
 
 export type ConsumeResult = 'ok' | 'missing' | 'already';
 

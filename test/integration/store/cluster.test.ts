@@ -6,8 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisKv, type Kv } from '../../../src/store/kv.ts';
-import { clusterNodes } from '../../../src/store/kv-redis.ts';
+import type { Kv } from '../../../src/store/kv.ts';
+import { clusterNodes, createRedisKv } from '../../../src/store/kv-redis.ts';
 import { freePort } from '../../support/net.ts';
 
 describe('Redis Cluster URLs', () => {

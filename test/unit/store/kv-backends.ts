@@ -1,7 +1,8 @@
 // The Kv backends every Kv/adapter test runs on: memory always, Redis when REDIS_URL is set.
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { createMemoryKv, createRedisKv, type Kv } from '../../../src/store/kv.ts';
+import { createMemoryKv, type Kv } from '../../../src/store/kv.ts';
+import { createRedisKv } from '../../../src/store/kv-redis.ts';
 
 export interface KvFixture {
   kv: Kv;

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createMemoryKv, createRedisKv, type Kv } from '../../../src/store/kv.ts';
+import { createMemoryKv, type Kv } from '../../../src/store/kv.ts';
+import { createRedisKv } from '../../../src/store/kv-redis.ts';
 import { type KvFixture, kvBackends } from './kv-backends.ts';
 
 describe.each(kvBackends)('Kv on $name', (backend) => {
