@@ -187,6 +187,35 @@ export async function ensureSchema(url: string, schema: string): Promise<void> {
   }
 }
 
+/** A schema of the bench's own making, with everything in it. */
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  const connection = new pg.Client({ connectionString: url });
+  await connection.connect();
+  try {
+    await connection.query(`drop schema if exists ${schema} cascade`);
+  } finally {
+    await connection.end();
+  }
+}
+
+/** The hub's secrets in its environment, as production gives them (src/config). */
+const SECRET_VARIABLES = ['SUB_SECRET', 'ENCRYPTION_KEY', 'COOKIE_KEYS'] as const;
+
+/**
+ * The hub's secrets from the bench's environment, for every instance; undefined when none is set.
+ * All three or none: production gives all three, a demo hub generates all three, a mix is neither.
+ * Their formats are the hub's to check (it stops naming the variable).
+ */
+export function givenSecrets(env: Record<string, string | undefined>): Record<string, string> | undefined {
+  const missing = SECRET_VARIABLES.filter((name) => !env[name]);
+  if (missing.length === SECRET_VARIABLES.length) return undefined;
+  if (missing.length > 0)
+    throw new Error(
+      `${missing.join(', ')} not set: give ${SECRET_VARIABLES.join(', ')} all three, or none (the first hub then generates them)`,
+    );
+  return Object.fromEntries(SECRET_VARIABLES.map((name) => [name, env[name] as string]));
+}
+
 /** The secrets a demo hub keeps in PostgreSQL (hub_secrets), as the environment gives them. */
 export async function keptDemoSecrets(
   url: string,

@@ -24,6 +24,8 @@ export interface Report {
   date: string;
   quick: boolean;
   stores: Record<string, string>;
+  /** Where the hubs' SUB_SECRET, ENCRYPTION_KEY and COOKIE_KEYS came from. */
+  secrets: string;
   machine: { cpus: number; node: string; loadAverageAtStart: number[] };
   stages: StageResult[];
   peak: { run: string; concurrency: number; loginsPerSecond: number } | null;
@@ -140,7 +142,7 @@ export function markdown(report: Report): string {
   const lines: string[] = [];
   const paced = report.stages.findLast((s) => s.targetRate !== null);
   lines.push(
-    `Relais bench, ${report.date}${report.quick ? ' (--quick)' : ''}: hub on ${report.stores['hub']}; ${report.machine.cpus} CPUs (load average ${report.machine.loadAverageAtStart[0]?.toFixed(1)} at start), Node ${report.machine.node}, ${report.durationSeconds} s`,
+    `Relais bench, ${report.date}${report.quick ? ' (--quick)' : ''}: hub on ${report.stores['hub']}, secrets ${report.secrets}; ${report.machine.cpus} CPUs (load average ${report.machine.loadAverageAtStart[0]?.toFixed(1)} at start), Node ${report.machine.node}, ${report.durationSeconds} s`,
     '',
     '| run | instances | concurrency | logins | errors | logins/s | CPU ms/login (server process) | Redis round trips/login | Redis commands/login (hub Kv ops) | PG queries/login (hub; server xacts) | latency ms p50 / p95 / p99 |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
