@@ -20,9 +20,28 @@ export interface ScaleOut {
   perInstanceThroughputRatio: number | null;
 }
 
+/** The figures the bench is read by, first in the report (markdown and JSON). */
+export interface KeyFigures {
+  /** Hub CPU per brokered login at the peak / the bare oidc-provider's CPU per leg, same run. */
+  cpuRatioToBareLeg: number | null;
+  hubCpuMsPerLogin: number | null;
+  bareCpuMsPerLeg: number | null;
+  /** The peak's, at which the reference runs too. */
+  concurrency: number | null;
+  /** Hub CPU of a lone login (concurrency 1): no other login shares its Redis writes or wake-ups. */
+  loneLoginHubCpuMs: number | null;
+  /** A lone login's: concurrent logins share the server's read events (auto-pipelining). */
+  redisRoundTripsPerLogin: number | null;
+  redisCommandsPerLogin: number | null;
+  /** The Redis memory a login holds just after it (paced stage), and of that what its session keeps. */
+  redisBytesPerLogin: number | null;
+  redisSessionBytesPerLogin: number | null;
+}
+
 export interface Report {
   date: string;
   quick: boolean;
+  keyFigures: KeyFigures;
   stores: Record<string, string>;
   /** Where the hubs' SUB_SECRET, ENCRYPTION_KEY and COOKIE_KEYS came from. */
   secrets: string;
@@ -30,7 +49,6 @@ export interface Report {
   stages: StageResult[];
   peak: { run: string; concurrency: number; loginsPerSecond: number } | null;
   reference: StageResult | null;
-  ratio: number | null;
   scaleOut: ScaleOut | null;
   targets: Target[];
   profile: (ProfileSummary & { file: string; skippedStartupMs: number }) | null;
@@ -38,7 +56,50 @@ export interface Report {
   durationSeconds: number;
 }
 
+const show = (value: number | null | undefined) =>
+  value === null || value === undefined ? 'n/a' : `${value}`;
+
 const HUB_HOP_P99_MS = 20;
+
+interface Judged {
+  peak: StageResult | undefined;
+  /** The stage at concurrency 1. */
+  lone: StageResult | undefined;
+  paced: StageResult | undefined;
+  reference: StageResult | undefined;
+}
+
+/** Hub CPU per brokered login at the peak over the bare leg's CPU per leg. */
+function cpuRatio(peak: StageResult | undefined, reference: StageResult | undefined): number | null {
+  return peak?.cpuMsPerLogin && reference?.cpuMsPerLogin
+    ? Number((peak.cpuMsPerLogin / reference.cpuMsPerLogin).toFixed(2))
+    : null;
+}
+
+export function keyFigures({ peak, lone, paced, reference }: Judged): KeyFigures {
+  return {
+    cpuRatioToBareLeg: cpuRatio(peak, reference),
+    hubCpuMsPerLogin: peak?.cpuMsPerLogin ?? null,
+    bareCpuMsPerLeg: reference?.cpuMsPerLogin ?? null,
+    concurrency: peak?.concurrency ?? null,
+    loneLoginHubCpuMs: lone?.cpuMsPerLogin ?? null,
+    redisRoundTripsPerLogin: lone?.redis?.roundTripsPerLogin ?? null,
+    redisCommandsPerLogin: lone?.redis?.commandsPerLogin ?? null,
+    redisBytesPerLogin: paced?.redis?.memory?.bytesPerLogin ?? null,
+    redisSessionBytesPerLogin: paced?.redis?.memory?.sessionBytesPerLogin ?? null,
+  };
+}
+
+/** The key figures in one line, the report's first. */
+export function keyFiguresLine(k: KeyFigures): string {
+  const ms = (value: number | null) => (value === null ? 'n/a' : `${value} ms`);
+  const at = k.concurrency === null ? '' : `, both at concurrency ${k.concurrency}`;
+  return [
+    `**Hub CPU per brokered login: ${k.cpuRatioToBareLeg === null ? 'n/a' : `${k.cpuRatioToBareLeg}×`} the bare oidc-provider leg's** (${ms(k.hubCpuMsPerLogin)} vs ${ms(k.bareCpuMsPerLeg)} per leg${at}, same run).`,
+    `Lone login (concurrency 1): ${ms(k.loneLoginHubCpuMs)} of hub CPU.`,
+    `Redis per login: ${show(k.redisRoundTripsPerLogin)} round trips and ${show(k.redisCommandsPerLogin)} commands (lone login), ${show(k.redisBytesPerLogin)} bytes held (${show(k.redisSessionBytesPerLogin)} B of them for the session).`,
+  ].join(' ');
+}
 
 /** Whether the per-instance throughput holds, and if not whether the CPUs or something shared limit it. */
 function verdict(scale: ScaleOut, cpus: number): string {
@@ -55,17 +116,12 @@ function verdict(scale: ScaleOut, cpus: number): string {
   return `${head} The CPUs were not saturated and the throughput did not follow: look for a shared lock or a hot key.`;
 }
 
-export function judge(input: {
-  peak: StageResult | undefined;
-  paced: StageResult | undefined;
-  reference: StageResult | undefined;
-  ratio: number | null;
-}): Target[] {
-  const { peak, paced, reference, ratio } = input;
+export function judge({ peak, paced, reference }: Judged): Target[] {
   const name = (s: StageResult | undefined) => (s ? `${s.run} (c=${s.concurrency})` : 'n/a');
   const at = (value: number | null | undefined, ok: (v: number) => boolean) =>
     value === null || value === undefined ? null : ok(value);
   const cpu = peak?.cpuMsPerLogin ?? null;
+  const ratio = cpuRatio(peak, reference);
   const trips = paced?.redis?.roundTripsPerLogin ?? null;
   const bytes = paced?.redis?.memory?.bytesPerLogin ?? null;
   const sessionBytes = paced?.redis?.memory?.sessionBytesPerLogin ?? null;
@@ -122,8 +178,6 @@ export function judge(input: {
   ];
 }
 
-const show = (value: number | null | undefined) =>
-  value === null || value === undefined ? 'n/a' : `${value}`;
 const yes = (met: boolean | null) => (met === null ? 'n/a' : met ? 'met' : 'not met');
 
 function stageRow(s: StageResult): string {
@@ -135,17 +189,21 @@ function stageRow(s: StageResult): string {
     s.kind === 'bare'
       ? '–'
       : `${show(s.postgres?.hubQueriesPerLogin)}${server === null || server === undefined ? '' : ` (server ${server})`}`;
-  return `| ${runName} | ${s.instances} | ${s.concurrency} | ${s.logins} | ${s.errors} | ${s.loginsPerSecond} | ${show(s.cpuMsPerLogin)} | ${show(s.redis?.roundTripsPerLogin)} | ${commands} | ${pgCell} | ${s.latencyMs.p50} / ${s.latencyMs.p95} / ${s.latencyMs.p99} |`;
+  const memory = s.redis?.memory;
+  const bytes = memory ? `${show(memory.bytesPerLogin)} (${show(memory.sessionBytesPerLogin)})` : '–';
+  return `| ${runName} | ${s.instances} | ${s.concurrency} | ${s.logins} | ${s.errors} | ${s.loginsPerSecond} | ${show(s.cpuMsPerLogin)} | ${show(s.redis?.roundTripsPerLogin)} | ${commands} | ${bytes} | ${pgCell} | ${s.latencyMs.p50} / ${s.latencyMs.p95} / ${s.latencyMs.p99} |`;
 }
 
 export function markdown(report: Report): string {
   const lines: string[] = [];
   const paced = report.stages.findLast((s) => s.targetRate !== null);
   lines.push(
-    `Relais bench, ${report.date}${report.quick ? ' (--quick)' : ''}: hub on ${report.stores['hub']}, secrets ${report.secrets}; ${report.machine.cpus} CPUs (load average ${report.machine.loadAverageAtStart[0]?.toFixed(1)} at start), Node ${report.machine.node}, ${report.durationSeconds} s`,
+    keyFiguresLine(report.keyFigures),
     '',
-    '| run | instances | concurrency | logins | errors | logins/s | CPU ms/login (server process) | Redis round trips/login | Redis commands/login (hub Kv ops) | PG queries/login (hub; server xacts) | latency ms p50 / p95 / p99 |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    `Relais bench, ${report.date}${report.quick ? ' (--quick)' : ''}: hub on ${report.stores['hub']}, secrets ${report.secrets}; bare leg on ${report.stores['reference']}; ${report.machine.cpus} CPUs (load average ${report.machine.loadAverageAtStart[0]?.toFixed(1)} at start), Node ${report.machine.node}, ${report.durationSeconds} s`,
+    '',
+    '| run | instances | concurrency | logins | errors | logins/s | CPU ms/login (server process) | Redis round trips/login | Redis commands/login (hub Kv ops) | Redis bytes held/login (session) | PG queries/login (hub; server xacts) | latency ms p50 / p95 / p99 |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...report.stages.map(stageRow),
   );
   const failing = report.stages.filter((s) => s.errors > 0);
@@ -239,8 +297,6 @@ export function markdown(report: Report): string {
     '| target | measured | stage | met? |',
     '|---|---|---|---|',
     ...report.targets.map((t) => `| ${t.target} | ${t.measured} | ${t.stage} | ${yes(t.met)} |`),
-    '',
-    `hub CPU per brokered login / bare CPU per leg: ${show(report.ratio)}${report.peak && report.reference ? ` (at concurrency ${report.peak.concurrency}; hub ${report.stores['hub']}, bare leg ${report.stores['reference']})` : ''}`,
   );
 
   if (report.profile) {

@@ -7,7 +7,8 @@
 // /userinfo, every request timed as its own hop (bench/driver.ts).
 //
 // Stages (bench/stage.ts): a ramp of concurrency (1, 2, 4, 8, 16; --quick: 2, 6) that stops when
-// logins/s grows by 5 % or less or errors appear; a paced stage at 70 % of the best zero-error
+// logins/s grows by 5 % or less or errors appear; a lone login (concurrency 1: the ramp's first
+// stage, in --quick a short stage of its own); a paced stage at 70 % of the best zero-error
 // rate (open loop), whose per-hop latencies are the report's (run once more at 70 % of what it
 // managed if the shared machine could not keep up); the reference, the same driver doing
 // single-leg logins against a bare oidc-provider (the mock IdP alone, on Redis, ES256 id_token and
@@ -57,7 +58,7 @@ import {
   schemaUrl,
 } from './probes.ts';
 import { summariseFile } from './profile.ts';
-import { judge, markdown, type Report, type ScaleOut } from './report.ts';
+import { judge, keyFigures, markdown, type Report, type ScaleOut } from './report.ts';
 import { type Probes, runStage, type Server, type StageResult, type StageSpec } from './stage.ts';
 
 const began = performance.now();
@@ -373,6 +374,16 @@ try {
   if (!peak) notes.push("No ramp stage was free of errors: the paced stage uses the first stage's rate.");
   const peakLike = peak ?? (ramp[0] as StageResult);
 
+  // A lone login (concurrency 1): what a citizen on their own costs the hub, no other login to
+  // share its Redis writes and event-loop wake-ups. The default ramp starts there; --quick measures
+  // it apart, as briefly as its ramp stages.
+  let lone = ramp.find((s) => s.concurrency === 1);
+  if (!lone) {
+    alive(hub);
+    lone = await runStage({ ...brokeredSpec(1, STAGE_SECONDS), run: 'lone login' }, probes);
+    stages.push(lone);
+  }
+
   // At 70 % of the peak, open loop: the per-hop latencies of the report.
   alive(hub);
   const pacedRate = Math.max(0.5, 0.7 * peakLike.loginsPerSecond);
@@ -408,10 +419,6 @@ try {
     probes,
   );
   stages.push(reference);
-  const ratio =
-    peak?.cpuMsPerLogin && reference.cpuMsPerLogin
-      ? Number((peak.cpuMsPerLogin / reference.cpuMsPerLogin).toFixed(2))
-      : null;
 
   // Scale-out: one instance, then two, behind the same round-robin at the shared issuer.
   let scale: ScaleOut | null = null;
@@ -490,10 +497,11 @@ try {
   notes.push(
     `Processes started in ${startedIn} ms (the hub${scaleOut ? ', hubs B and C' : ''}, the mock IdP, the bare oidc-provider).`,
     'CPU per login: user + system time of the server process(es) from /proc/<pid>/stat (10 ms ticks) over the stage and the 1.1 s after it (the hub flushes its business events every second), divided by the logins completed.',
+    `Lone login (${lone.run}, concurrency 1, ${lone.seconds} s): the hub's CPU, Redis round trips and commands per login of a citizen on their own, the key figures' Redis ones. The ratio to the bare leg is at the peak's concurrency, at which the reference runs.`,
     'Brokered stages: the hub on ' +
       (embedded ? 'PGlite and its in-process store' : 'PostgreSQL and Redis') +
       ", the mock IdP on its in-memory store, so that the Redis server's counters are the hub's alone (any other client of the same Redis, e.g. tests running meanwhile, would be counted too).",
-    'Redis round trips = delta of total_reads_processed (one read event on the server per batch a client sends), commands = delta of total_commands_processed, both over the stage, minus the probe\'s own INFO. With auto-pipelining, concurrent logins share read events: the paced stage (lower concurrency) is the one judged. "hub Kv ops" = the hub\'s relais_redis_commands_total.',
+    `Redis round trips = delta of total_reads_processed (one read event on the server per batch a client sends), commands = delta of total_commands_processed, both over the stage, minus the probe's own INFO. With auto-pipelining, concurrent logins share read events: the paced stage (lower concurrency) is the one judged. "hub Kv ops" = the hub's relais_redis_commands_total.`,
     "Redis memory per live login (the paced stage; the reference's mock-idp:v1:* for the bare leg): SCAN of relais:v1:* before and after the stage, MEMORY USAGE of the keys summed by kind; the keys created during the stage and alive at its end, divided by the logins. Short-lived keys (authorization code, access token, grant: 60–120 s) are counted while still alive, so this is the footprint of a login just completed; the long-lived ones (hub session, oidc Session and its uid index, the way back to the SP: up to 30 min) stay for the session's or the interaction's lifetime. rawDeltaBytesPerLogin is the plain after − before, which older keys expiring meanwhile lower.",
     "PostgreSQL: the hub's relais_sql_queries_total (a transaction counts once), cross-checked by xact_commit + xact_rollback of pg_stat_database (every backend of the database, flushed by each backend at most once a second and, when idle, up to 10 s later: it can shift up to a second's worth between adjacent stages).",
     "Hop latencies: each request as the citizen sees it, headers and body received, redirects followed by the driver; hub.token and hub.userinfo are the SP's back-channel calls (openid-client), timed by its customFetch. The hub-side mean comes from relais_hop_duration_seconds (the hub's own measure, no network, no queueing in the driver).",
@@ -519,6 +527,7 @@ try {
   const report: Report = {
     date: new Date().toISOString(),
     quick,
+    keyFigures: keyFigures({ peak, lone, paced, reference }),
     stores: {
       hub: embedded
         ? 'embedded PGlite and in-process store (--embedded)'
@@ -535,9 +544,8 @@ try {
       ? { run: peak.run, concurrency: peak.concurrency, loginsPerSecond: peak.loginsPerSecond }
       : null,
     reference,
-    ratio,
     scaleOut: scale,
-    targets: judge({ peak, paced, reference, ratio }),
+    targets: judge({ peak, lone, paced, reference }),
     profile,
     notes,
     durationSeconds: 0,

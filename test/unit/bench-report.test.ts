@@ -1,0 +1,149 @@
+// bench/report.ts: the key figures, the first line of the report, and the targets judged.
+import { describe, expect, it } from 'vitest';
+import { judge, keyFigures, keyFiguresLine, markdown, type Report } from '../../bench/report.ts';
+import type { StageResult } from '../../bench/stage.ts';
+
+const NO_KEYS = { bytes: 0, keys: 0, sessionBytes: 0, byKind: {} };
+
+/** A stage with the figures the report reads; everything else empty. */
+function stage(
+  run: string,
+  concurrency: number,
+  figures: { cpu: number | null; trips?: number; commands?: number; bytes?: number; sessionBytes?: number },
+): StageResult {
+  return {
+    run,
+    kind: run.startsWith('reference') ? 'bare' : 'brokered',
+    instances: 1,
+    concurrency,
+    targetRate: run.startsWith('paced') ? 20 : null,
+    seconds: 4,
+    logins: 100,
+    errors: 0,
+    errorsByKind: {},
+    errorSamples: {},
+    skipped: 0,
+    loginsPerSecond: 25,
+    cpuMsPerLogin: figures.cpu,
+    perInstance: [],
+    machineBusy: null,
+    otherCpuMsPerLogin: {},
+    redis: {
+      serverStatsReset: false,
+      roundTripsPerLogin: figures.trips ?? null,
+      commandsPerLogin: figures.commands ?? null,
+      commandsPerLoginByType: {},
+      hubKvOpsPerLogin: null,
+      memory:
+        figures.bytes === undefined
+          ? null
+          : {
+              bytesPerLogin: figures.bytes,
+              sessionBytesPerLogin: figures.sessionBytes ?? null,
+              byKindPerLogin: {},
+              rawDeltaBytesPerLogin: null,
+              before: NO_KEYS,
+              after: NO_KEYS,
+            },
+    },
+    postgres: null,
+    latencyMs: { p50: 0, p95: 0, p99: 0 },
+    hops: [],
+    hubIdpCallMeanMs: null,
+  };
+}
+
+const peak = stage('ramp', 6, { cpu: 11.7, trips: 6.2, commands: 47 });
+const lone = stage('lone login', 1, { cpu: 21.4, trips: 19.6, commands: 47.3 });
+const paced = stage('paced 70 %', 24, {
+  cpu: 14,
+  trips: 15.1,
+  commands: 47,
+  bytes: 5400,
+  sessionBytes: 2600,
+});
+const reference = stage('reference: bare oidc-provider leg', 6, { cpu: 9, trips: 4.2, commands: 31 });
+
+describe('keyFigures', () => {
+  it('takes the ratio at the peak, the Redis trips and commands of the lone login, the bytes of the paced stage', () => {
+    expect(keyFigures({ peak, lone, paced, reference })).toEqual({
+      cpuRatioToBareLeg: 1.3,
+      hubCpuMsPerLogin: 11.7,
+      bareCpuMsPerLeg: 9,
+      concurrency: 6,
+      loneLoginHubCpuMs: 21.4,
+      redisRoundTripsPerLogin: 19.6,
+      redisCommandsPerLogin: 47.3,
+      redisBytesPerLogin: 5400,
+      redisSessionBytesPerLogin: 2600,
+    });
+  });
+
+  it('has no ratio without both CPU figures, nor figures of stages not run', () => {
+    const noCpu = stage('reference: bare oidc-provider leg', 6, { cpu: null });
+    expect(keyFigures({ peak, lone, paced, reference: noCpu }).cpuRatioToBareLeg).toBeNull();
+    expect(keyFigures({ peak: undefined, lone: undefined, paced: undefined, reference })).toEqual({
+      cpuRatioToBareLeg: null,
+      hubCpuMsPerLogin: null,
+      bareCpuMsPerLeg: 9,
+      concurrency: null,
+      loneLoginHubCpuMs: null,
+      redisRoundTripsPerLogin: null,
+      redisCommandsPerLogin: null,
+      redisBytesPerLogin: null,
+      redisSessionBytesPerLogin: null,
+    });
+  });
+});
+
+describe('keyFiguresLine', () => {
+  it('says the ratio first, then the lone login, then Redis per login', () => {
+    expect(keyFiguresLine(keyFigures({ peak, lone, paced, reference }))).toBe(
+      "**Hub CPU per brokered login: 1.3× the bare oidc-provider leg's** (11.7 ms vs 9 ms per leg, both at concurrency 6, same run). " +
+        'Lone login (concurrency 1): 21.4 ms of hub CPU. ' +
+        'Redis per login: 19.6 round trips and 47.3 commands (lone login), 5400 bytes held (2600 B of them for the session).',
+    );
+  });
+
+  it('says n/a for what was not measured', () => {
+    const line = keyFiguresLine(keyFigures({ peak: undefined, lone, paced: undefined, reference }));
+    expect(line).toMatch(
+      /^\*\*Hub CPU per brokered login: n\/a the bare oidc-provider leg's\*\* \(n\/a vs 9 ms per leg, same run\)\./,
+    );
+    expect(line).toContain('n/a bytes held (n/a B of them for the session)');
+  });
+});
+
+describe('markdown', () => {
+  const figures = keyFigures({ peak, lone, paced, reference });
+  const report: Report = {
+    date: '2026-12-08T10:00:00.000Z',
+    quick: true,
+    keyFigures: figures,
+    stores: { hub: 'PostgreSQL (schema relais_bench) and Redis', reference: 'Redis (mock-idp:v1:)' },
+    secrets: 'from the environment (SUB_SECRET, ENCRYPTION_KEY, COOKIE_KEYS)',
+    machine: { cpus: 2, node: 'v22.23.3', loadAverageAtStart: [1.5, 1, 1] },
+    stages: [peak, lone, paced, reference],
+    peak: { run: peak.run, concurrency: 6, loginsPerSecond: 25 },
+    reference,
+    scaleOut: null,
+    targets: judge({ peak, lone, paced, reference }),
+    profile: null,
+    notes: [],
+    durationSeconds: 60,
+  };
+  const lines = markdown(report).split('\n');
+
+  it('opens with the key figures, then says where the secrets came from', () => {
+    expect(lines[0]).toBe(keyFiguresLine(figures));
+    expect(lines[2]).toContain('secrets from the environment (SUB_SECRET, ENCRYPTION_KEY, COOKIE_KEYS)');
+  });
+
+  it('gives the bytes a login holds in the main table, where the stage measured them', () => {
+    const row = (run: string) => lines.find((line) => line.startsWith(`| ${run}`))?.split(' | ');
+    const column = lines[4]?.split(' | ').indexOf('Redis bytes held/login (session)') ?? -1;
+    expect(column).toBeGreaterThan(0);
+    expect(row('paced 70 %')?.[column]).toBe('5400 (2600)');
+    expect(row('lone login')?.[column]).toBe('–');
+  });
+});
