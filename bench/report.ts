@@ -60,6 +60,13 @@ const show = (value: number | null | undefined) =>
   value === null || value === undefined ? 'n/a' : `${value}`;
 
 const HUB_HOP_P99_MS = 20;
+const HUB_CPU_MS = 3;
+/** Hub CPU per brokered login over the bare leg's per leg: the target, and what is aimed at. */
+const CPU_RATIO = 1.3;
+const CPU_RATIO_AIM = 1;
+const REDIS_ROUND_TRIPS = 12;
+/** The Redis memory a login held before one login record (README, default run of 2026-12-01). */
+const BYTES_BEFORE = { session: 2624, firstTwoMinutes: 5616 };
 
 interface Judged {
   peak: StageResult | undefined;
@@ -116,13 +123,18 @@ function verdict(scale: ScaleOut, cpus: number): string {
   return `${head} The CPUs were not saturated and the throughput did not follow: look for a shared lock or a hot key.`;
 }
 
-export function judge({ peak, paced, reference }: Judged): Target[] {
+export function judge({ peak, lone, paced, reference }: Judged): Target[] {
   const name = (s: StageResult | undefined) => (s ? `${s.run} (c=${s.concurrency})` : 'n/a');
   const at = (value: number | null | undefined, ok: (v: number) => boolean) =>
     value === null || value === undefined ? null : ok(value);
   const cpu = peak?.cpuMsPerLogin ?? null;
   const ratio = cpuRatio(peak, reference);
-  const trips = paced?.redis?.roundTripsPerLogin ?? null;
+  const ratioMeasured =
+    ratio === null ? 'n/a' : `${ratio}× (${cpu} ms vs ${reference?.cpuMsPerLogin ?? 'n/a'} ms)`;
+  // Judged on a lone login: concurrent logins share the server's read events, so that a loaded
+  // stage counts fewer round trips than a citizen on their own costs.
+  const trips = lone?.redis?.roundTripsPerLogin ?? null;
+  const pacedTrips = paced?.redis?.roundTripsPerLogin ?? null;
   const bytes = paced?.redis?.memory?.bytesPerLogin ?? null;
   const sessionBytes = paced?.redis?.memory?.sessionBytesPerLogin ?? null;
   const hubHops = (paced?.hops ?? []).filter((h) => h.hop.startsWith('hub.'));
@@ -132,41 +144,51 @@ export function judge({ peak, paced, reference }: Judged): Target[] {
   );
   return [
     {
-      target: 'hub CPU per brokered login ≤ 3 ms',
+      target: `hub CPU per brokered login ≤ ${HUB_CPU_MS} ms`,
       measured: cpu === null ? 'n/a' : `${cpu} ms`,
       value: cpu,
       stage: name(peak),
-      met: at(cpu, (v) => v <= 3),
+      met: at(cpu, (v) => v <= HUB_CPU_MS),
     },
     {
-      target: 'hub CPU per brokered login ≤ 1.0× the bare leg (same run)',
-      measured: ratio === null ? 'n/a' : `${ratio}× (${cpu} ms vs ${reference?.cpuMsPerLogin ?? 'n/a'} ms)`,
+      target: `hub CPU per brokered login ≤ ${CPU_RATIO}× the bare leg (same run)`,
+      measured: ratioMeasured,
       value: ratio,
       stage: `${name(peak)} vs ${name(reference)}`,
-      met: at(ratio, (v) => v <= 1),
+      met: at(ratio, (v) => v <= CPU_RATIO),
     },
     {
-      target: '≤ 20 Redis round trips per login (server read events)',
-      measured: trips === null ? 'n/a' : `${trips}`,
+      target: `aim: hub CPU per brokered login ≤ ${CPU_RATIO_AIM.toFixed(1)}× the bare leg (same run)`,
+      measured: ratioMeasured,
+      value: ratio,
+      stage: `${name(peak)} vs ${name(reference)}`,
+      met: at(ratio, (v) => v <= CPU_RATIO_AIM),
+    },
+    {
+      target: `≤ ${REDIS_ROUND_TRIPS} Redis round trips per login (server read events)`,
+      measured:
+        trips === null
+          ? 'n/a'
+          : `${trips}${pacedTrips === null ? '' : ` (${pacedTrips} at 70 % of the peak)`}`,
       value: trips,
-      stage: name(paced),
-      met: at(trips, (v) => v <= 20),
+      stage: name(lone),
+      met: at(trips, (v) => v <= REDIS_ROUND_TRIPS),
     },
     // Two figures: what a login holds for its session's life (30 min), and the peak right after
     // it, while its code, access token and grant (60–120 s) are still there.
     {
-      target: '≤ 4 KiB of Redis per live login (MEMORY USAGE), for the session',
-      measured: sessionBytes === null ? 'n/a' : `${sessionBytes} B (${(sessionBytes / 1024).toFixed(2)} KiB)`,
+      target: `Redis per live login (MEMORY USAGE) no larger than before, for the session: ≤ ${BYTES_BEFORE.session} B`,
+      measured: sessionBytes === null ? 'n/a' : `${sessionBytes} B`,
       value: sessionBytes,
       stage: name(paced),
-      met: at(sessionBytes, (v) => v <= 4096),
+      met: at(sessionBytes, (v) => v <= BYTES_BEFORE.session),
     },
     {
-      target: '≤ 4 KiB of Redis per live login (MEMORY USAGE), its first 2 minutes',
-      measured: bytes === null ? 'n/a' : `${bytes} B (${(bytes / 1024).toFixed(2)} KiB)`,
+      target: `Redis per live login (MEMORY USAGE) no larger than before, its first 2 minutes: ≤ ${BYTES_BEFORE.firstTwoMinutes} B`,
+      measured: bytes === null ? 'n/a' : `${bytes} B`,
       value: bytes,
       stage: name(paced),
-      met: at(bytes, (v) => v <= 4096),
+      met: at(bytes, (v) => v <= BYTES_BEFORE.firstTwoMinutes),
     },
     {
       target: `p99 per hub hop < ${HUB_HOP_P99_MS} ms at 70 % of the peak rate`,

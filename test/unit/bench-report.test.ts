@@ -114,6 +114,57 @@ describe('keyFiguresLine', () => {
   });
 });
 
+describe('judge', () => {
+  const byTarget = (targets: ReturnType<typeof judge>) =>
+    Object.fromEntries(targets.map((t) => [t.target, t]));
+
+  it('holds the ratio to 1.3× and aims at 1.0×, both in the same run', () => {
+    const targets = byTarget(judge({ peak, lone, paced, reference }));
+    expect(targets['hub CPU per brokered login ≤ 1.3× the bare leg (same run)']).toMatchObject({
+      value: 1.3,
+      measured: '1.3× (11.7 ms vs 9 ms)',
+      met: true,
+    });
+    expect(targets['aim: hub CPU per brokered login ≤ 1.0× the bare leg (same run)']?.met).toBe(false);
+  });
+
+  it("judges the round trips on the lone login, the paced stage's beside it", () => {
+    const trips = byTarget(judge({ peak, lone, paced, reference }))[
+      '≤ 12 Redis round trips per login (server read events)'
+    ];
+    expect(trips).toMatchObject({
+      value: 19.6,
+      measured: '19.6 (15.1 at 70 % of the peak)',
+      stage: 'lone login (c=1)',
+      met: false,
+    });
+    const fewer = stage('lone login', 1, { cpu: 20, trips: 11.5 });
+    expect(judge({ peak, lone: fewer, paced, reference }).find((t) => t.value === 11.5)?.met).toBe(true);
+  });
+
+  it('holds the Redis memory of a login to what it was before, for the session and its first 2 minutes', () => {
+    const memory = (bytes: number, sessionBytes: number) =>
+      judge({
+        peak,
+        lone,
+        paced: stage('paced 70 %', 24, { cpu: 14, bytes, sessionBytes }),
+        reference,
+      })
+        .filter((t) => t.target.startsWith('Redis per live login'))
+        .map((t) => [t.target, t.met]);
+    expect(memory(5616, 2624)).toEqual([
+      ['Redis per live login (MEMORY USAGE) no larger than before, for the session: ≤ 2624 B', true],
+      ['Redis per live login (MEMORY USAGE) no larger than before, its first 2 minutes: ≤ 5616 B', true],
+    ]);
+    expect(memory(5617, 2625).map(([, met]) => met)).toEqual([false, false]);
+  });
+
+  it('judges nothing it has no figure for', () => {
+    const targets = judge({ peak: undefined, lone: undefined, paced: undefined, reference: undefined });
+    expect(targets.map((t) => t.met)).toEqual(targets.map(() => null));
+  });
+});
+
 describe('markdown', () => {
   const figures = keyFigures({ peak, lone, paced, reference });
   const report: Report = {
