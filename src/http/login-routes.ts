@@ -2,7 +2,7 @@
 // (login/flow.ts), and renders the page or redirects. The flow holds every rule.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ERRORS, type ErrorCode, RelaisError } from '../errors.ts';
+import { isErrorCode, RelaisError } from '../errors.ts';
 import * as flow from '../login/flow.ts';
 import { interactionHeldBy } from '../op/interaction.ts';
 import { bindStateToBrowser, stateBoundToBrowser } from './browser-binding.ts';
@@ -90,7 +90,7 @@ export function loginRoutes(app: FastifyInstance, options: LoginRoutesOptions): 
     const { uid } = uidParams.parse(request.params);
     const body = formBody.parse(request.body ?? {});
     if (!csrfValid(csrfKey, uid, body.csrf)) throw new RelaisError('R4004');
-    const code = body.code && body.code in ERRORS ? (body.code as ErrorCode) : 'R4003';
+    const code = body.code && isErrorCode(body.code) ? body.code : 'R4003';
     const held = interactionHeldBy(deps.provider, request.raw, reply.raw, uid);
     return respond(request, reply, await flow.leave(deps, uid, new RelaisError(code), held));
   });

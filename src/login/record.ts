@@ -10,7 +10,7 @@
 // silent overwrite; two writers from one read cannot both win (Slot.swap).
 import { z } from 'zod';
 import { acrSchema } from '../acr.ts';
-import { ERRORS, type ErrorCode } from '../errors.ts';
+import { type ErrorCode, isErrorCode } from '../errors.ts';
 import { INTERACTION_TTL } from '../op/provider.ts';
 import { idpTransactionSchema } from '../rp/transaction.ts';
 import type { SlotSpec } from '../store/slot.ts';
@@ -37,7 +37,7 @@ const requestSchema = z.object({
   claims: z.string().optional(),
 });
 
-const errorCodeSchema = z.custom<ErrorCode>((code) => typeof code === 'string' && code in ERRORS);
+const errorCodeSchema = z.custom<ErrorCode>((code) => typeof code === 'string' && isErrorCode(code));
 
 /** What failed: the mire's banner (state created), or the error the SP receives (state failed). */
 const failureSchema = z.object({
