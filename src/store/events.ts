@@ -1,12 +1,24 @@
 // The `events` table (migrations/0002_events.sql): batched inserts, retention, and the summary
 // behind `relais stats`.
-import type { StoredEvent } from '../observability/events.ts';
 import type { Sql } from './sql.ts';
+
+/** A business event as the table keeps it (observability/events.ts's StoredEvent is one). */
+export interface EventRow {
+  at: Date;
+  name: string;
+  clientId?: string | undefined;
+  idpUid?: string | undefined;
+  acr?: string | undefined;
+  interactionId?: string | undefined;
+  sessionId?: string | undefined;
+  errorCode?: string | undefined;
+  data?: Readonly<Record<string, string | number | boolean>> | undefined;
+}
 
 const COLUMNS = 9;
 
 /** One multi-row insert per batch: the ids follow the order of the batch. */
-export async function insertEvents(sql: Sql, events: readonly StoredEvent[]): Promise<void> {
+export async function insertEvents(sql: Sql, events: readonly EventRow[]): Promise<void> {
   if (events.length === 0) return;
   const params: unknown[] = [];
   const rows = events.map((event, index) => {
