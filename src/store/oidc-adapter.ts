@@ -46,22 +46,27 @@ const GRANTABLE = new Set([
 
 const itemKey = (model: string, id: string) => `oidc:${model}:${id}`;
 const grantKey = (grantId: string) => `oidc:grant:${grantId}`;
-const sessionUidKey = (uid: string) => `oidc:sessionUid:${uid}`;
+// A session is kept under its uid, which every token names (token and userinfo read it ahead with
+// the token's grant); its id, in the browser's cookie, points at the uid.
+const sessionKey = (uid: string) => `oidc:session:${uid}`;
+const sessionIdKey = (id: string) => `oidc:sessionId:${id}`;
 const userCodeKey = (userCode: string) => `oidc:userCode:${userCode}`;
 const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+const isPayload = (value: unknown): value is OidcPayload =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 async function read(kv: Kv, key: string): Promise<OidcPayload | undefined> {
   const value = await kv.get(key);
-  return value === null ? undefined : (JSON.parse(value) as OidcPayload);
+  if (value === null) return undefined;
+  const payload: unknown = JSON.parse(value);
+  if (!isPayload(payload)) throw new Error(`${key}: the stored value is not a JSON object`);
+  return payload;
 }
 
-const INDEXED = new Set(['Session', 'DeviceCode']);
-
-/** The secondary index keys (Session uid, device user code) whose value is the item's id. */
+/** The device user code index, whose value is the item's id. */
 function indexKeys(model: string, payload: OidcPayload): string[] {
-  const uid = model === 'Session' ? text(payload['uid']) : undefined;
   const userCode = model === 'DeviceCode' ? text(payload['userCode']) : undefined;
-  return [...(uid ? [sessionUidKey(uid)] : []), ...(userCode ? [userCodeKey(userCode)] : [])];
+  return userCode ? [userCodeKey(userCode)] : [];
 }
 
 /** The index keys that still point at id: a rotated session has moved its uid on to the new id. */
@@ -94,7 +99,7 @@ function readAheadKeys(model: string, payload: OidcPayload, options: AdapterOpti
   const grantId = text(payload['grantId']);
   const sessionUid = text(payload['sessionUid']);
   return [
-    ...(sessionUid ? [sessionUidKey(sessionUid)] : []),
+    ...(sessionUid ? [sessionKey(sessionUid)] : []),
     ...(grantId ? [itemKey('Grant', grantId), ...(options.readAhead?.(grantId) ?? [])] : []),
   ];
 }
@@ -136,14 +141,7 @@ function modelAdapter(kv: Kv | ReadAheadKv, model: string, options: AdapterOptio
       }
       return payload;
     },
-    // Two reads: the index, then the session. A copy of the session in its index would save one,
-    // at the price of two records that instances writing at once (or an older version of the hub
-    // during a rolling deploy) could leave disagreeing.
-    findByUid: async (uid) => {
-      const id = await kv.get(sessionUidKey(uid));
-      const payload = id === null ? undefined : await adapter.find(id);
-      return payload?.['uid'] === uid ? payload : undefined;
-    },
+    findByUid: async () => undefined,
     findByUserCode: async (userCode) => {
       const id = await kv.get(userCodeKey(userCode));
       const payload = id === null ? undefined : await adapter.find(id);
@@ -162,14 +160,57 @@ function modelAdapter(kv: Kv | ReadAheadKv, model: string, options: AdapterOptio
     },
     destroy: async (id) => {
       const key = itemKey(model, id);
-      // Only sessions and device codes have index keys to clean: the others go in one DEL.
-      if (!INDEXED.has(model)) return kv.del([key]);
+      // Only device codes have an index key to clean: the others go in one DEL.
+      if (model !== 'DeviceCode') return kv.del([key]);
       const payload = await read(kv, key);
       await kv.del([key, ...(payload ? await ownedIndexes(kv, model, id, payload) : [])]);
     },
     revokeByGrantId: (grantId) => revokeByGrantId(kv, grantId),
   };
   return adapter;
+}
+
+/**
+ * Sessions: one record under the uid (what tokens name: /token and /userinfo find it in the round
+ * trip that reads the token's grant), and the id of the browser's cookie pointing at the uid. One
+ * record, so no two copies can disagree; a rotated id (oidc-provider rotates it at login) leaves
+ * the old pointer to expire or be destroyed without touching the record.
+ */
+function sessionAdapter(kv: Kv | ReadAheadKv): OidcAdapter {
+  const byUid = async (uid: string) => read(kv, sessionKey(uid));
+  const byId = async (id: string) => {
+    const uid = await kv.get(sessionIdKey(id));
+    const payload = uid === null ? undefined : await byUid(uid);
+    return payload?.['jti'] === id ? payload : undefined;
+  };
+  const unsupported = async () => {
+    throw new Error('sessions are not consumed nor revoked by grant');
+  };
+  return {
+    upsert: async (id, payload, expiresIn) => {
+      const uid = text(payload['uid']);
+      if (!uid) throw new Error('a session without uid');
+      await Promise.all([
+        kv.set(sessionKey(uid), JSON.stringify(payload), expiresIn),
+        kv.set(sessionIdKey(id), uid, expiresIn),
+      ]);
+    },
+    find: byId,
+    findByUid: async (uid) => {
+      const payload = await byUid(uid);
+      return payload?.['uid'] === uid ? payload : undefined;
+    },
+    findByUserCode: async () => undefined,
+    consume: unsupported,
+    destroy: async (id) => {
+      const uid = await kv.get(sessionIdKey(id));
+      const payload = uid === null ? undefined : await byUid(uid);
+      // The record goes only with the id it holds: a rotated session lives on under its new id.
+      const owned = uid !== null && payload?.['jti'] === id;
+      await kv.del([sessionIdKey(id), ...(owned ? [sessionKey(uid)] : [])]);
+    },
+    revokeByGrantId: async () => {},
+  };
 }
 
 // Clients live in the registry (PostgreSQL), never in Kv: oidc-provider only reads them here.
@@ -195,5 +236,10 @@ export function createOidcAdapter(
   clients: OidcClientSource,
   options: AdapterOptions = {},
 ): (name: string) => OidcAdapter {
-  return (name) => (name === 'Client' ? clientAdapter(clients) : modelAdapter(kv, name, options));
+  return (name) =>
+    name === 'Client'
+      ? clientAdapter(clients)
+      : name === 'Session'
+        ? sessionAdapter(kv)
+        : modelAdapter(kv, name, options);
 }

@@ -51,9 +51,23 @@ describe.each(kvBackends)('oidc adapter on $name', (backend) => {
     await sessions.upsert('s1', { jti: 's1', uid: 'u1', accountId: 'a' }, 60);
     expect(await sessions.findByUid('u1')).toMatchObject({ jti: 's1' });
     expect(await sessions.findByUid('u2')).toBeUndefined();
+    expect(await sessions.find('s1')).toMatchObject({ uid: 'u1' });
     await sessions.destroy('s1');
     expect(await sessions.findByUid('u1')).toBeUndefined();
-    expect(await kv.get('oidc:sessionUid:u1')).toBeNull();
+    expect(await sessions.find('s1')).toBeUndefined();
+    expect(await kv.get('oidc:session:u1')).toBeNull();
+    expect(await kv.get('oidc:sessionId:s1')).toBeNull();
+  });
+
+  it('keeps one session record, under its uid; the id of the cookie only points at it', async () => {
+    const sessions = adapter('Session');
+    await sessions.upsert('s1', { jti: 's1', uid: 'u1', accountId: 'a' }, 60);
+    expect(JSON.parse((await kv.get('oidc:session:u1')) ?? '{}')).toMatchObject({
+      jti: 's1',
+      accountId: 'a',
+    });
+    expect(await kv.get('oidc:sessionId:s1')).toBe('u1');
+    await expect(sessions.upsert('s2', { jti: 's2' }, 60)).rejects.toThrow(/uid/);
   });
 
   it('destroys an item without indexes (an interaction) without reading it first', async () => {
@@ -73,8 +87,12 @@ describe.each(kvBackends)('oidc adapter on $name', (backend) => {
     const sessions = adapter('Session');
     await sessions.upsert('old', { jti: 'old', uid: 'u1' }, 60);
     await sessions.upsert('new', { jti: 'new', uid: 'u1' }, 60);
+    // The old cookie no longer finds the session; the new one does, and so does the uid.
+    expect(await sessions.find('old')).toBeUndefined();
     await sessions.destroy('old');
     expect(await sessions.findByUid('u1')).toMatchObject({ jti: 'new' });
+    expect(await sessions.find('new')).toMatchObject({ jti: 'new' });
+    expect(await kv.get('oidc:sessionId:old')).toBeNull();
   });
 
   it('finds a device code by its user code', async () => {
