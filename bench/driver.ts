@@ -35,6 +35,7 @@ export const HOP_REQUESTS: Record<string, string> = {
   'idp.login': 'POST /interaction/:uid/login',
   'idp.resume': 'GET /authorize/:uid',
   'hub.callback': 'GET /idp/callback (incl. the hub → IdP token + userinfo)',
+  /** The consent page shown again (the callback answers with it first). */
   'hub.consent_page': 'GET /interaction/:uid (consent)',
   'hub.consent': 'POST /interaction/:uid/consent',
   'hub.resume': 'GET /authorize/:uid',

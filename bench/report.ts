@@ -279,7 +279,7 @@ export function markdown(report: Report): string {
     if (paced.hubIdpCallMeanMs !== null)
       lines.push(
         '',
-        `hub.callback includes the hub's calls to the IdP (token, id_token check, userinfo): ${paced.hubIdpCallMeanMs} ms on average (relais_idp_call_duration_seconds). hub-side means of hub.mire and hub.consent_page are the same figure (one route).`,
+        `hub.callback includes the hub's calls to the IdP (token, id_token check, userinfo) and, since the login record, the consent page: ${paced.hubIdpCallMeanMs} ms on average for the IdP calls (relais_idp_call_duration_seconds).${paced.hops.some((h) => h.hop === 'hub.consent_page') ? ' hub-side means of hub.mire and hub.consent_page are the same figure (one route).' : ''}`,
       );
     const byType = Object.entries(paced.redis?.commandsPerLoginByType ?? {})
       .map(([command, n]) => `${command} ${n}`)

@@ -4,7 +4,7 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { asRelaisError } from '../errors.ts';
-import { type HubSession, loadHubSession } from '../login/hub-session.ts';
+import { endHubSession, type HubSessions } from '../login/hub-session.ts';
 import type { Events } from '../observability/events.ts';
 import type { AfterSessionEnd } from '../op/logout.ts';
 import type { SessionLifetime } from '../op/session-lifetime.ts';
@@ -18,7 +18,7 @@ export const LOGOUT_CALLBACK_PATH = '/idp/logout-callback';
 
 export interface LogoutDependencies {
   issuer: string;
-  hubSessions: Slot<HubSession>;
+  hubSessions: HubSessions;
   idpLogouts: Slot<IdpLogoutTransaction>;
   idpClients: IdpClients;
   session: SessionLifetime;
@@ -31,8 +31,7 @@ export interface LogoutDependencies {
 /** What follows oidc-provider's logout: end the hub session, then leave for the IdP's logout. */
 export function continueLogoutAtIdp(deps: LogoutDependencies): AfterSessionEnd {
   return async ({ citizenSessionId, location }) => {
-    const hubSession = await loadHubSession(deps.hubSessions, citizenSessionId, deps.session);
-    await deps.hubSessions.del([citizenSessionId]);
+    const hubSession = await endHubSession(deps.hubSessions, citizenSessionId, deps.session);
     if (!hubSession) return undefined;
     try {
       const url = await startIdpLogout(deps, {

@@ -19,16 +19,16 @@ import { authenticateAtIdp } from '../rp/callback.ts';
 import type { IdpClients } from '../rp/identity-providers.ts';
 import type { Registry } from '../store/registry-cache.ts';
 import type { Slot, Stored } from '../store/slot.ts';
-import { canReuse, type HubSession, hubSessionFor, loadHubSession } from './hub-session.ts';
+import { canReuse, type HubSessions, hubSessionFor, keepHubSession, loadHubSession } from './hub-session.ts';
 import { type CitizenIdentity, identityFingerprint, toCitizenIdentity } from './identity.ts';
 import { type MireEntry, mireEntries, unavailableReason } from './mire.ts';
-import type { LoginFailure, LoginIn, LoginRecord } from './record.ts';
+import type { LoginFailure, LoginIn, LoginRecord, OpenLogin } from './record.ts';
 import {
+  awaitingConsent,
   cancellation,
   consent,
   fail,
   identify,
-  identityToConsent,
   idpFailed,
   leaveForIdp,
   stillOpen,
@@ -41,7 +41,7 @@ export interface LoginDependencies {
   provider: Provider;
   registry: Registry;
   logins: Slot<LoginRecord>;
-  hubSessions: Slot<HubSession>;
+  hubSessions: HubSessions;
   grantIdentities: Slot<GrantIdentity>;
   idpClients: IdpClients;
   availability: Availability;
@@ -57,8 +57,8 @@ export interface LoginDependencies {
 
 /** What http/ does next: show a page of the login, or send the browser on. */
 export type Step =
-  | { page: 'mire'; login: LoginRecord; sp: ServiceProvider; entries: MireEntry[]; banner?: Banner }
-  | { page: 'consent'; login: LoginRecord; sp: ServiceProvider; consent: ConsentView }
+  | { page: 'mire'; login: OpenLogin; sp: ServiceProvider; entries: MireEntry[]; banner?: Banner }
+  | { page: 'consent'; login: OpenLogin; sp: ServiceProvider; consent: ConsentView }
   | { redirect: string; bindIdpState?: string };
 
 export interface Banner {
@@ -165,7 +165,7 @@ async function leaveFor(
   stored: Stored<LoginRecord>,
   idpUid: string | undefined,
 ): Promise<Step> {
-  const login = stored.value;
+  const login = stillOpen(stored.value);
   const sp = serviceProviderOf(deps, login);
   const required = login.request.acr;
   const idp = idpUid ? deps.registry.identityProvider(idpUid) : undefined;
@@ -269,8 +269,8 @@ export async function giveConsent(deps: LoginDependencies, uid: string, form: Co
     readLogin(deps, uid),
     openInteraction(deps.provider, uid),
   ]);
-  const login = stored.value;
-  const identity = identityToConsent(login);
+  const login = awaitingConsent(stored.value);
+  const { identity } = login;
   const sp = serviceProviderOf(deps, login);
   if (sp.type === 'private' && form.agree !== 'yes') {
     return consentStep(deps, login, sp, identity, true);
@@ -313,7 +313,7 @@ export async function giveConsent(deps: LoginDependencies, uid: string, form: Co
         if (!swapped)
           throw new RelaisError('R4003', { detail: 'consent already given', interactionUid: uid });
       }),
-      deps.hubSessions.put(hubSession.citizenSessionId, hubSession),
+      keepHubSession(deps.hubSessions, hubSession),
       deps.grantIdentities.put(grantId, { sub, claims, exp }),
     ],
   );
@@ -357,7 +357,7 @@ export async function wayBackOf(deps: LoginDependencies, uid: string) {
 
 function consentStep(
   deps: LoginDependencies,
-  login: LoginRecord,
+  login: OpenLogin,
   sp: ServiceProvider,
   identity: CitizenIdentity,
   agreementMissing = false,

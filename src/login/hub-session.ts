@@ -18,25 +18,45 @@ export const hubSessionSchema = citizenIdentitySchema.extend({
 });
 export type HubSession = z.infer<typeof hubSessionSchema>;
 
+/** As kept: its id is the key, not repeated in the value (the record lives as long as the session). */
+const storedHubSessionSchema = hubSessionSchema.omit({ citizenSessionId: true });
+type StoredHubSession = z.infer<typeof storedHubSessionSchema>;
+export type HubSessions = Slot<StoredHubSession>;
+
 /** Kept for what is left of the session's lifetime (idle, capped by the absolute lifetime). */
-export function hubSessionSlot(lifetime: SessionLifetime): SlotSpec<HubSession> {
+export function hubSessionSlot(lifetime: SessionLifetime): SlotSpec<StoredHubSession> {
   return {
     prefix: 'hub-session',
-    schema: hubSessionSchema,
+    schema: storedHubSessionSchema,
     ttl: (session) => remainingSessionTtl(lifetime, session.startedAt),
     sealed: true,
   };
 }
 
+const live = (lifetime: SessionLifetime, citizenSessionId: string, stored: StoredHubSession | undefined) =>
+  stored && !sessionExpired(lifetime, stored.startedAt) ? { ...stored, citizenSessionId } : undefined;
+
 /** The browser's hub session, unless it is gone or past its absolute lifetime. */
 export async function loadHubSession(
-  sessions: Slot<HubSession>,
+  sessions: HubSessions,
   citizenSessionId: string | undefined,
   lifetime: SessionLifetime,
 ): Promise<HubSession | undefined> {
   if (!citizenSessionId) return undefined;
-  const session = await sessions.get(citizenSessionId);
-  return session && !sessionExpired(lifetime, session.startedAt) ? session : undefined;
+  return live(lifetime, citizenSessionId, await sessions.get(citizenSessionId));
+}
+
+/** Ends the hub session (logout), returning it if it was still alive: one round trip. */
+export async function endHubSession(
+  sessions: HubSessions,
+  citizenSessionId: string,
+  lifetime: SessionLifetime,
+): Promise<HubSession | undefined> {
+  return live(lifetime, citizenSessionId, await sessions.take(citizenSessionId));
+}
+
+export function keepHubSession(sessions: HubSessions, { citizenSessionId, ...session }: HubSession) {
+  return sessions.put(citizenSessionId, session);
 }
 
 /**

@@ -47,9 +47,10 @@ const failureSchema = z.object({
 });
 export type LoginFailure = z.infer<typeof failureSchema>;
 
+/** What an open login keeps; a finished one keeps only its way back (refresh, back, leave). */
+const ended = { uid: z.string(), wayBack: wayBackSchema };
 const common = {
-  uid: z.string(),
-  wayBack: wayBackSchema,
+  ...ended,
   request: requestSchema,
   /** The browser's hub session when /authorize opened the login (a candidate for SSO). */
   citizenSessionId: z.string().optional(),
@@ -66,16 +67,22 @@ export const loginRecordSchema = z.discriminatedUnion('state', [
     transactions: z.array(idpTransactionSchema).min(1).max(MAX_IDP_TRANSACTIONS),
   }),
   z.object({ ...common, state: z.literal('identified'), identity: citizenIdentitySchema }),
-  z.object({ ...common, state: z.literal('done') }),
-  z.object({ ...common, state: z.literal('failed'), failure: failureSchema }),
+  z.object({ ...ended, state: z.literal('done') }),
+  z.object({ ...ended, state: z.literal('failed'), failure: failureSchema }),
 ]);
 export type LoginRecord = z.infer<typeof loginRecordSchema>;
 export type LoginIn<S extends LoginState> = Extract<LoginRecord, { state: S }>;
+/** A login still under way: it has a request, and perhaps a hub session to reuse. */
+export type OpenLogin = LoginIn<'created' | 'at_idp' | 'identified'>;
 
-/** Lives as long as oidc-provider's interaction, and is written with it. */
+/**
+ * Lives as long as oidc-provider's interaction, and is written with it. Sealed while the login is
+ * open; once done or failed it holds only the SP's way back (and the error code), kept plain and
+ * small, as long as the citizen may still come back to a page of it.
+ */
 export const LOGIN_SLOT: SlotSpec<LoginRecord> = {
   prefix: 'login',
   schema: loginRecordSchema,
   ttl: () => INTERACTION_TTL,
-  sealed: true,
+  sealed: (record) => record.state !== 'done' && record.state !== 'failed',
 };

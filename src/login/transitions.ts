@@ -12,6 +12,7 @@ import {
   type LoginRecord,
   type LoginState,
   MAX_IDP_TRANSACTIONS,
+  type OpenLogin,
 } from './record.ts';
 
 /** The login record's view of the authorization request, as oidc-provider kept it. */
@@ -53,7 +54,7 @@ function expect<S extends LoginState>(record: LoginRecord, ...states: S[]): Logi
   });
 }
 
-const base = ({ uid, wayBack, request, citizenSessionId }: LoginRecord) => ({
+const base = ({ uid, wayBack, request, citizenSessionId }: OpenLogin) => ({
   uid,
   wayBack,
   request,
@@ -91,19 +92,21 @@ export function identify(record: LoginRecord, identity: CitizenIdentity): LoginI
   return { ...base(expect(record, 'created', 'at_idp')), state: 'identified', identity };
 }
 
-/** The identity a consent may be given for. */
-export function identityToConsent(record: LoginRecord): CitizenIdentity {
-  return expect(record, 'identified').identity;
+/** The login a consent may be given for: its identity waits for it. */
+export function awaitingConsent(record: LoginRecord): LoginIn<'identified'> {
+  return expect(record, 'identified');
 }
 
-/** Consent given: the SP gets its code; nothing of the login is left to replay. */
+/** Consent given: the SP gets its code; nothing of the login is left but the way back. */
 export function consent(record: LoginRecord): LoginIn<'done'> {
-  return { ...base(expect(record, 'identified')), state: 'done' };
+  const { uid, wayBack } = expect(record, 'identified');
+  return { uid, wayBack, state: 'done' };
 }
 
 /** The login ends with an error for the SP (cancelled, refused, unusable IdP…). */
 export function fail(record: LoginRecord, failure: LoginFailure): LoginIn<'failed'> {
-  return { ...base(expect(record, 'created', 'at_idp', 'identified')), state: 'failed', failure };
+  const { uid, wayBack } = expect(record, 'created', 'at_idp', 'identified');
+  return { uid, wayBack, state: 'failed', failure };
 }
 
 /** The error a citizen leaving the mire sends the SP: what failed there, or that they cancelled. */
@@ -113,6 +116,6 @@ export function cancellation(record: LoginRecord): LoginFailure {
 }
 
 /** Where the login stands for the hub's one page route (GET /interaction/:uid). */
-export function stillOpen(record: LoginRecord): LoginIn<'created' | 'at_idp' | 'identified'> {
+export function stillOpen(record: LoginRecord): OpenLogin {
   return expect(record, 'created', 'at_idp', 'identified');
 }

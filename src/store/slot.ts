@@ -11,8 +11,12 @@ export interface SlotSpec<T> {
   schema: z.ZodType<T>;
   /** How long a value lives, in seconds: one rule per prefix. */
   ttl(value: T): number;
-  /** Sealed with the encryption key (anything about a citizen), or plain JSON. */
-  sealed: boolean;
+  /**
+   * Sealed with the encryption key (anything about a citizen), or plain JSON; per value where a
+   * record keeps nothing of the citizen in some states. A plain value is only ever accepted where
+   * this says it may be plain.
+   */
+  sealed: boolean | ((value: T) => boolean);
 }
 
 /** A value as read, with the stored form a compare-and-set compares against. */
@@ -46,11 +50,15 @@ export class StoredValueError extends Error {
 export function createSlot<T>(kv: Kv, encryptionKey: Buffer, spec: SlotSpec<T>): Slot<T> {
   if (encryptionKey.length !== 32) throw new Error('the encryption key must be 32 bytes');
   const key = (id: string) => `${spec.prefix}:${id}`;
+  const sealed = (value: T) => (typeof spec.sealed === 'function' ? spec.sealed(value) : spec.sealed);
   const encode = (id: string, value: T) =>
-    spec.sealed ? seal(encryptionKey, key(id), value) : JSON.stringify(value);
+    sealed(value) ? seal(encryptionKey, key(id), value) : JSON.stringify(value);
   const decode = (id: string, raw: string): T => {
-    const parsed = spec.schema.safeParse(spec.sealed ? unseal(encryptionKey, key(id), raw) : JSON.parse(raw));
+    // A sealed value is base64url: it never starts with the brace of a JSON object.
+    const plain = raw.startsWith('{');
+    const parsed = spec.schema.safeParse(plain ? JSON.parse(raw) : unseal(encryptionKey, key(id), raw));
     if (!parsed.success) throw new StoredValueError(spec.prefix, parsed.error);
+    if (plain && sealed(parsed.data)) throw new StoredValueError(spec.prefix, 'stored plain, must be sealed');
     return parsed.data;
   };
   return {

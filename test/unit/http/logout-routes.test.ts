@@ -3,7 +3,12 @@ import type { FastifyBaseLogger } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { RelaisError } from '../../../src/errors.ts';
 import { continueLogoutAtIdp, type LogoutDependencies } from '../../../src/http/logout-routes.ts';
-import { hubSessionFor, hubSessionSlot, loadHubSession } from '../../../src/login/hub-session.ts';
+import {
+  hubSessionFor,
+  hubSessionSlot,
+  keepHubSession,
+  loadHubSession,
+} from '../../../src/login/hub-session.ts';
 import type { CitizenIdentity } from '../../../src/login/identity.ts';
 import type { IdpClients } from '../../../src/rp/identity-providers.ts';
 import { IDP_LOGOUT_SLOT } from '../../../src/rp/logout.ts';
@@ -47,7 +52,7 @@ describe('continueLogoutAtIdp', () => {
     };
     const { hubSessions, afterSessionEnd } = setup(down);
     const session = hubSessionFor(citizen, undefined);
-    await hubSessions.put(session.citizenSessionId, session);
+    await keepHubSession(hubSessions, session);
     const { citizenSessionId } = session;
     await expect(loadHubSession(hubSessions, citizenSessionId, lifetime)).resolves.toEqual(session);
     const location = 'http://127.0.0.20:4000/sp/?state=s';

@@ -10,11 +10,11 @@ import {
   loginRecordSchema,
 } from '../../../src/login/record.ts';
 import {
+  awaitingConsent,
   cancellation,
   consent,
   fail,
   identify,
-  identityToConsent,
   idpFailed,
   leaveForIdp,
   openLogin,
@@ -205,13 +205,13 @@ describe('consent', () => {
     eachState(
       ['identified'],
       (record) => {
-        expect(identityToConsent(record)).toEqual(identity);
-        expect(consent(record)).toMatchObject({ state: 'done', uid: 'uid1' });
-        expect(consent(record)).not.toHaveProperty('identity');
+        expect(awaitingConsent(record).identity).toEqual(identity);
+        // Nothing of the citizen nor of the request is left: only the way back.
+        expect(consent(record)).toEqual({ uid: 'uid1', state: 'done', wayBack: record.wayBack });
       },
       (record) => consent(record),
     );
-    eachState(['identified'], () => {}, identityToConsent);
+    eachState(['identified'], () => {}, awaitingConsent);
   });
 
   it('a second consent on a done login is refused (one code per login)', () => {
@@ -224,7 +224,8 @@ describe('ending with an error', () => {
     eachState(
       ['created', 'at_idp', 'identified'],
       (record) =>
-        expect(fail(record, { code: 'R4002' })).toMatchObject({
+        expect(fail(record, { code: 'R4002' })).toEqual({
+          uid: 'uid1',
           state: 'failed',
           failure: { code: 'R4002' },
           wayBack: record.wayBack,
