@@ -30,6 +30,7 @@ import {
   fail,
   identify,
   idpFailed,
+  isOpen,
   leaveForIdp,
   stillOpen,
   transactionFor,
@@ -285,11 +286,7 @@ export async function giveConsent(deps: LoginDependencies, uid: string, form: Co
     deps.session,
   );
   const hubSession = hubSessionFor(identity, current);
-  const sub = deriveSub(deps.subSecret, sp.sector_identifier ?? sp.client_id, identity.identityKey);
-  const released = releasedClaims(login.request, sp.scope);
-  const claims = Object.fromEntries(
-    Object.entries(identity.claims).filter(([claim]) => released.includes(claim)),
-  );
+  const { sub, claims } = releasedTo(deps, sp, login);
   deps.events.emit({
     name: 'consent.given',
     clientId: sp.client_id,
@@ -320,6 +317,16 @@ export async function giveConsent(deps: LoginDependencies, uid: string, form: Co
   return { redirect: location };
 }
 
+/** What the SP receives: its sector's `sub`, and the claims the consent page listed. */
+function releasedTo(deps: LoginDependencies, sp: ServiceProvider, login: LoginIn<'identified'>) {
+  const sub = deriveSub(deps.subSecret, sp.sector_identifier ?? sp.client_id, login.identity.identityKey);
+  const released = releasedClaims(login.request, sp.scope);
+  const claims = Object.fromEntries(
+    Object.entries(login.identity.claims).filter(([claim]) => released.includes(claim)),
+  );
+  return { sub, claims };
+}
+
 /** POST /interaction/:uid/cancel: leaving after an IdP failure tells the SP what failed. */
 export async function cancel(deps: LoginDependencies, uid: string): Promise<Step> {
   const stored = await readLogin(deps, uid);
@@ -341,16 +348,8 @@ export async function leave(
   if (!stored || !deps.registry.serviceProvider(stored.value.wayBack.clientId)) {
     throw new RelaisError('R4003');
   }
-  const open = ['created', 'at_idp', 'identified'].includes(stored.value.state);
-  if (heldByThisBrowser && open) return failToSp(deps, stored, error);
+  if (heldByThisBrowser && isOpen(stored.value)) return failToSp(deps, stored, error);
   return { redirect: errorRedirect(stored.value.wayBack, error, deps.issuer) };
-}
-
-/** Where an error page's "Revenir à <SP>" leads, when its login is known. */
-export async function wayBackOf(deps: LoginDependencies, uid: string) {
-  const login = await deps.logins.get(uid);
-  const sp = login && deps.registry.serviceProvider(login.wayBack.clientId);
-  return sp ? { spName: sp.client_name } : undefined;
 }
 
 // ---- endings ---------------------------------------------------------------------------------
@@ -419,9 +418,7 @@ async function failToSp(deps: LoginDependencies, stored: Stored<LoginRecord>, er
     interactionId: login.uid,
     errorCode: error.code,
   });
-  const [location] = await Promise.all([
-    finishWithError(deps.provider, login.uid, error),
-    write(deps, stored, (record) => fail(record, login.failure)),
-  ]);
-  return { redirect: location };
+  // The record first: a consent that won meanwhile keeps its result (this one then fails, R4003).
+  await write(deps, stored, (record) => fail(record, login.failure));
+  return { redirect: await finishWithError(deps.provider, login.uid, error) };
 }

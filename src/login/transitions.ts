@@ -115,7 +115,12 @@ export function cancellation(record: LoginRecord): LoginFailure {
   return from.state === 'created' && from.failure ? from.failure : { code: 'R4001' };
 }
 
-/** Where the login stands for the hub's one page route (GET /interaction/:uid). */
+const OPEN: readonly LoginState[] = ['created', 'at_idp', 'identified'];
+
+/** Under way: not yet done nor failed. */
+export const isOpen = (record: LoginRecord): record is OpenLogin => OPEN.includes(record.state);
+
+/** A login still under way, or R4003 (done or failed: refresh or back after its end). */
 export function stillOpen(record: LoginRecord): OpenLogin {
   return expect(record, 'created', 'at_idp', 'identified');
 }

@@ -16,6 +16,7 @@ import {
   fail,
   identify,
   idpFailed,
+  isOpen,
   leaveForIdp,
   openLogin,
   stillOpen,
@@ -248,5 +249,8 @@ describe('ending with an error', () => {
       (record) => expect(stillOpen(record)).toBe(record),
       stillOpen,
     );
+    for (const state of LOGIN_STATES) {
+      expect(isOpen(inState(state)), state).toBe(state !== 'done' && state !== 'failed');
+    }
   });
 });
