@@ -376,6 +376,27 @@ describe('forms sent twice', () => {
     expectHubErrorPage(citizen, { origin: federation.issuer, status: 400, code: 'R4003' });
   });
 
+  it('keeps every departure of a double click on the mire usable: the IdP answers either', async () => {
+    const { citizen, request } = await start();
+    const form = citizen.form('name="idp"', { idp: 'idp-main' });
+    const atIdp = (url: URL) => url.origin === idp('idp-main').issuer;
+    const departures = await Promise.all(
+      Array.from({ length: 2 }, () => citizen.browser.navigate(form.action, atIdp, form.init)),
+    );
+    for (const departure of departures) expect(departure.response, departure.url.href).toBeUndefined();
+    const states = departures.map((departure) => departure.url.searchParams.get('state'));
+    expect(new Set(states).size).toBe(2);
+    // The first departure still comes back, though the second was written after it.
+    const [first] = departures;
+    if (!first) throw new Error('no departure');
+    await citizen.go(first.url);
+    await citizen.loginAs('standard');
+    expect(citizen.currentPage().html).toContain('Transmission de vos données');
+    await citizen.consent('accept');
+    expect(citizen.spParams().get('state')).toBe(request.state);
+    expect(citizen.spParams().get('code')).toBeTruthy();
+  });
+
   it('issues at most one code when the consent form is sent several times at once', async () => {
     const { citizen } = await toConsent();
     const form = citizen.form('name="decision"', { decision: 'accept' });
