@@ -31,6 +31,7 @@ import { createEvents, type Events, type StoredEvent } from './observability/eve
 import { createMetrics, type Hop, type Metrics } from './observability/metrics.ts';
 import { GRANT_IDENTITY_SLOT } from './op/account.ts';
 import { currentProvider } from './op/current-provider.ts';
+import { interactionsOf } from './op/interaction.ts';
 import { endSessionChain } from './op/logout.ts';
 import { mountProvider } from './op/mount.ts';
 import { observeProvider } from './op/observe.ts';
@@ -208,7 +209,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   );
   const login: LoginDependencies = {
     issuer: deps.issuer,
-    provider,
+    interactions: interactionsOf(provider),
     registry: deps.registry,
     logins,
     hubSessions,

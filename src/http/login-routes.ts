@@ -4,7 +4,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { isErrorCode, RelaisError } from '../errors.ts';
 import * as flow from '../login/flow.ts';
-import { interactionHeldBy } from '../op/interaction.ts';
 import { bindStateToBrowser, stateBoundToBrowser } from './browser-binding.ts';
 import { csrfValid } from './csrf.ts';
 import type { PageContext } from './page-context.ts';
@@ -38,7 +37,7 @@ export function loginRoutes(app: FastifyInstance, options: LoginRoutesOptions): 
   /** The login this browser holds (oidc-provider's interaction cookie), or R4003 with the way back. */
   function heldLogin(request: FastifyRequest, reply: FastifyReply): string {
     const { uid } = uidParams.parse(request.params);
-    if (!interactionHeldBy(deps.provider, request.raw, reply.raw, uid)) {
+    if (!deps.interactions.heldBy(request.raw, reply.raw, uid)) {
       throw new RelaisError('R4003', { detail: 'not this browser’s login', interactionUid: uid });
     }
     return uid;
@@ -91,7 +90,7 @@ export function loginRoutes(app: FastifyInstance, options: LoginRoutesOptions): 
     const body = formBody.parse(request.body ?? {});
     if (!csrfValid(csrfKey, uid, body.csrf)) throw new RelaisError('R4004');
     const code = body.code && isErrorCode(body.code) ? body.code : 'R4003';
-    const held = interactionHeldBy(deps.provider, request.raw, reply.raw, uid);
+    const held = deps.interactions.heldBy(request.raw, reply.raw, uid);
     return respond(request, reply, await flow.leave(deps, uid, new RelaisError(code), held));
   });
 

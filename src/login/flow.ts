@@ -2,13 +2,12 @@
 // (login/transitions.ts) and writes the record once, then tells http/ what to show or where to go.
 // oidc-provider stays behind op/, openid-client behind rp/; nothing here knows about HTTP.
 import { randomBytes } from 'node:crypto';
-import type Provider from 'oidc-provider';
 import type { ServiceProvider } from '../config/federation.ts';
 import { RelaisError } from '../errors.ts';
 import { type Events, hashId } from '../observability/events.ts';
 import type { GrantIdentity } from '../op/account.ts';
 import { grantTypesOf } from '../op/clients.ts';
-import { finishWithConsent, finishWithError, openInteraction } from '../op/interaction.ts';
+import type { Interactions } from '../op/interaction.ts';
 import { grantTtlFor } from '../op/provider.ts';
 import { releasedClaims } from '../op/scopes.ts';
 import type { SessionLifetime } from '../op/session-lifetime.ts';
@@ -39,7 +38,8 @@ import { errorRedirect } from './way-back.ts';
 
 export interface LoginDependencies {
   issuer: string;
-  provider: Provider;
+  /** oidc-provider's interactions, which a login ends (op/interaction.ts). */
+  interactions: Interactions;
   registry: Registry;
   logins: Slot<LoginRecord>;
   hubSessions: HubSessions;
@@ -266,10 +266,7 @@ export interface ConsentForm {
 export async function giveConsent(deps: LoginDependencies, uid: string, form: ConsentForm): Promise<Step> {
   if (form.decision !== 'accept') return failToSp(deps, await readLogin(deps, uid), new RelaisError('R4002'));
   // One round trip: the record and oidc-provider's interaction, which the consent ends.
-  const [stored, interaction] = await Promise.all([
-    readLogin(deps, uid),
-    openInteraction(deps.provider, uid),
-  ]);
+  const [stored, interaction] = await Promise.all([readLogin(deps, uid), deps.interactions.open(uid)]);
   const login = awaitingConsent(stored.value);
   const { identity } = login;
   const sp = serviceProviderOf(deps, login);
@@ -300,8 +297,7 @@ export async function giveConsent(deps: LoginDependencies, uid: string, form: Co
   const exp = Math.floor(Date.now() / 1000) + grantTtl;
   // The record's move to done, the hub session, the grant and the identity kept for it go
   // together; of two consents at once only the one whose move won gets the interaction's result.
-  const location = await finishWithConsent(
-    deps.provider,
+  const location = await deps.interactions.finishWithConsent(
     interaction,
     { ...identity, citizenSessionId: hubSession.citizenSessionId },
     grantTtl,
@@ -420,5 +416,5 @@ async function failToSp(deps: LoginDependencies, stored: Stored<LoginRecord>, er
   });
   // The record first: a consent that won meanwhile keeps its result (this one then fails, R4003).
   await write(deps, stored, (record) => fail(record, login.failure));
-  return { redirect: await finishWithError(deps.provider, login.uid, error) };
+  return { redirect: await deps.interactions.finishWithError(login.uid, error) };
 }

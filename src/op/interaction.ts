@@ -1,5 +1,6 @@
 // The hub's side of oidc-provider interactions: whether this browser holds one, and ending it with
-// an error or with the citizen's login and consent in one result (one redirect, not two).
+// an error or with the citizen's login and consent in one result (one redirect, not two). The
+// login flow sees them through `Interactions`, never oidc-provider itself.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
@@ -12,7 +13,7 @@ import { claimsParameterNames, SCOPE_CLAIMS } from './scopes.ts';
  * Whether this browser holds the interaction: the signed cookie oidc-provider set at /authorize
  * (path /interaction/<uid>) names it. Checked without a store read; the login record says the rest.
  */
-export function interactionHeldBy(
+function interactionHeldBy(
   provider: Provider,
   req: IncomingMessage,
   res: ServerResponse,
@@ -23,7 +24,7 @@ export function interactionHeldBy(
 }
 
 /** The open interaction, or R4003: expired, used, or already given a result. */
-export async function openInteraction(provider: Provider, uid: string): Promise<Interaction> {
+async function openInteraction(provider: Provider, uid: string): Promise<Interaction> {
   const interaction = await provider.Interaction.find(uid);
   if (!interaction || interaction.result) {
     throw new RelaisError('R4003', { detail: 'interaction not found', interactionUid: uid });
@@ -32,7 +33,7 @@ export async function openInteraction(provider: Provider, uid: string): Promise<
 }
 
 /** Ends the interaction with an OAuth error for the SP; returns where to send the browser. */
-export async function finishWithError(provider: Provider, uid: string, error: RelaisError): Promise<string> {
+async function finishWithError(provider: Provider, uid: string, error: RelaisError): Promise<string> {
   const interaction = await provider.Interaction.find(uid);
   if (!interaction) throw new RelaisError('R4003', { detail: 'interaction not found', cause: error });
   interaction.result = { error: error.entry.oauth, error_description: error.description };
@@ -43,6 +44,32 @@ export async function finishWithError(provider: Provider, uid: string, error: Re
 /** Saved for what is left of its life, at least a second (the last second must not fail). */
 function saveInteraction(interaction: Interaction) {
   return interaction.save(Math.max(1, interaction.exp - Math.floor(Date.now() / 1000)));
+}
+
+/** oidc-provider's interaction, open: what the consent ends (opaque outside op/). */
+export type OpenInteraction = Interaction;
+
+export interface Interactions {
+  heldBy(req: IncomingMessage, res: ServerResponse, uid: string): boolean;
+  open(uid: string): Promise<OpenInteraction>;
+  finishWithError(uid: string, error: RelaisError): Promise<string>;
+  finishWithConsent(
+    interaction: OpenInteraction,
+    login: CitizenLogin,
+    grantTtl: number,
+    alongside: (grantId: string) => Array<Promise<unknown>>,
+  ): Promise<string>;
+}
+
+/** The interactions of this provider (the current one, across key rotations). */
+export function interactionsOf(provider: Provider): Interactions {
+  return {
+    heldBy: (req, res, uid) => interactionHeldBy(provider, req, res, uid),
+    open: (uid) => openInteraction(provider, uid),
+    finishWithError: (uid, error) => finishWithError(provider, uid, error),
+    finishWithConsent: (interaction, login, grantTtl, alongside) =>
+      finishWithConsent(provider, interaction, login, grantTtl, alongside),
+  };
 }
 
 export interface CitizenLogin {
@@ -58,7 +85,7 @@ export interface CitizenLogin {
  * consent at once). `alongside(grantId)`: the caller's writes that must be there before the
  * result (the identity sealed for the grant, the hub session), sent with the grant's.
  */
-export async function finishWithConsent(
+async function finishWithConsent(
   provider: Provider,
   interaction: Interaction,
   login: CitizenLogin,
