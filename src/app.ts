@@ -1,6 +1,7 @@
 // Builds the hub's fastify app from its dependencies, without listening: tests use inject() or a
 // real port as they need; main.ts listens.
 import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
@@ -21,7 +22,7 @@ import { loginRoutes } from './http/login-routes.ts';
 import { continueLogoutAtIdp, logoutRoutes } from './http/logout-routes.ts';
 import { pageContext } from './http/page-context.ts';
 import { createPages } from './http/pages.ts';
-import { securityHeaders } from './http/security.ts';
+import { securityHeaders, setSecurityHeaders } from './http/security.ts';
 import { aboutModel, errorCodesModel } from './http/view-models.ts';
 import type { LoginDependencies } from './login/flow.ts';
 import { hubSessionSlot } from './login/hub-session.ts';
@@ -33,7 +34,7 @@ import { GRANT_IDENTITY_SLOT } from './op/account.ts';
 import { currentProvider } from './op/current-provider.ts';
 import { interactionsOf } from './op/interaction.ts';
 import { endSessionChain } from './op/logout.ts';
-import { mountProvider } from './op/mount.ts';
+import { mountProvider, type ProviderRoutes, providerRoutes } from './op/mount.ts';
 import { observeProvider } from './op/observe.ts';
 import { createProvider, type OidcAdapterFactory } from './op/provider.ts';
 import type { SessionLifetime } from './op/session-lifetime.ts';
@@ -91,10 +92,26 @@ const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'res.headers[
 export async function buildApp(deps: AppDependencies): Promise<App> {
   const viewsDir = deps.viewsDir ?? here('../views');
   const secure = deps.issuer.startsWith('https:');
+  // oidc-provider's own routes are served straight from the HTTP server, ahead of fastify's routing
+  // and hooks (op/mount.ts); set once the provider is built, before the app listens.
+  let direct: ProviderRoutes | undefined;
   const app = Fastify({
     logger: deps.logger ? { ...deps.logger, redact: REDACT } : false,
     // Query strings carry codes, states and tokens: no per-request log line.
     logController: new LogController({ disableRequestLogging: true }),
+    serverFactory: (handler, options) => {
+      const server = createServer((req, res) => {
+        if (!direct?.serves(req)) return handler(req, res);
+        setSecurityHeaders(res, req.url ?? '/', secure);
+        direct.handle(req, res);
+      });
+      // What fastify sets on the server it makes itself (its defaults, unless set above).
+      const ms = (value: unknown, otherwise: number) => (typeof value === 'number' ? value : otherwise);
+      server.keepAliveTimeout = ms(options.keepAliveTimeout, 72_000);
+      server.requestTimeout = ms(options.requestTimeout, 0);
+      server.setTimeout(ms(options.connectionTimeout, 0));
+      return server;
+    },
   });
   const metrics = deps.metrics ?? createMetrics();
   const events = createEvents({ log: app.log, sink: deps.eventSink });
@@ -199,7 +216,8 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   // by a newer one (after a key rotation) continues what an older one began.
   let current = buildProvider(deps.signingKeys);
   const provider = currentProvider(() => current);
-  await mountProvider(app, () => current, deps.issuer);
+  direct = providerRoutes(() => current, deps.issuer);
+  await mountProvider(app, direct);
   const availability = deps.availability ?? createAvailability({ registry: deps.registry });
   metrics.watchAvailability(() =>
     deps.registry

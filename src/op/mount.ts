@@ -1,6 +1,10 @@
-// oidc-provider inside fastify: its routes are handed the raw request untouched (no body parser),
-// except POST /authorize, turned into a GET so that the browser keeps sending the hub's SameSite=Lax
-// cookies on http (a cross-site POST carries none: the known "session mismatch" trap).
+// oidc-provider beside fastify: its routes are handed the raw request untouched (no body parser),
+// straight from the HTTP server (providerRoutes: no fastify routing, hooks nor reply on the four
+// oidc-provider requests of every login), and through fastify too, for inject() and as the route
+// table's record. POST /authorize goes through fastify: turned into a GET so that the browser keeps
+// sending the hub's SameSite=Lax cookies on http (a cross-site POST carries none: the known
+// "session mismatch" trap).
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type Provider from 'oidc-provider';
 import { RelaisError } from '../errors.ts';
@@ -19,11 +23,17 @@ const PROVIDER_ROUTES = [
   '/session/end/success',
 ];
 
-export async function mountProvider(
-  app: FastifyInstance,
-  current: () => Provider,
-  issuer: string,
-): Promise<void> {
+export interface ProviderRoutes {
+  /** Whether this request is oidc-provider's as it stands (POST /authorize is not: fastify parses it). */
+  serves(req: IncomingMessage): boolean;
+  /** Hands the raw request to the current oidc-provider, its URLs pinned to the issuer. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+}
+
+const EXACT = new Set(PROVIDER_ROUTES.filter((url) => !url.includes(':') && url !== '/authorize'));
+const RESUME = /^\/authorize\/[^/]+$/;
+
+export function providerRoutes(current: () => Provider, issuer: string): ProviderRoutes {
   // The provider may be replaced (key rotation): each request goes to the current one.
   const handlers = new WeakMap<Provider, ReturnType<Provider['callback']>>();
   const callback: ReturnType<Provider['callback']> = (req, res) => {
@@ -40,6 +50,23 @@ export async function mountProvider(
   // forged Host cannot change an endpoint and a TLS-terminating proxy in front yields https URLs
   // and Secure cookies.
   const { host, protocol } = new URL(issuer);
+  return {
+    serves({ method = 'GET', url = '/' }) {
+      const path = url.split('?', 1)[0] ?? '';
+      const read = method === 'GET' || method === 'HEAD';
+      if (path === '/authorize') return read;
+      return (read || method === 'POST' || method === 'OPTIONS') && (EXACT.has(path) || RESUME.test(path));
+    },
+    handle(req, res) {
+      req.headers.host = host;
+      req.headers['x-forwarded-proto'] = protocol.slice(0, -1);
+      delete req.headers['x-forwarded-host'];
+      callback(req, res);
+    },
+  };
+}
+
+export async function mountProvider(app: FastifyInstance, routes: ProviderRoutes): Promise<void> {
   app.post('/authorize', async (request, reply) => {
     // FC v2 authorize forms are urlencoded; anything else is not an authorization request.
     if (!/^application\/x-www-form-urlencoded\b/i.test(request.headers['content-type'] ?? '')) {
@@ -65,11 +92,7 @@ export async function mountProvider(
         url,
         handler: (request, reply) => {
           reply.hijack();
-          const headers = request.raw.headers;
-          headers.host = host;
-          headers['x-forwarded-proto'] = protocol.slice(0, -1);
-          delete headers['x-forwarded-host'];
-          callback(request.raw, reply.raw);
+          routes.handle(request.raw, reply.raw);
         },
       });
     }
