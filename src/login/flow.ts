@@ -14,7 +14,7 @@ import type { SessionLifetime } from '../op/session-lifetime.ts';
 import { deriveSub } from '../pivot/index.ts';
 import { buildIdpAuthorizationUrl } from '../rp/authorize.ts';
 import type { Availability } from '../rp/availability.ts';
-import { authenticateAtIdp } from '../rp/callback.ts';
+import { authenticateAtIdp, type IdpAuthentication } from '../rp/callback.ts';
 import type { IdpClients } from '../rp/identity-providers.ts';
 import type { Registry } from '../store/registry-cache.ts';
 import type { Slot, Stored } from '../store/slot.ts';
@@ -218,18 +218,25 @@ export async function returnFromIdp(deps: LoginDependencies, url: URL): Promise<
   const transaction = transactionFor(stored.value, state);
   const { idpUid } = transaction;
   const started = performance.now();
-  let identity: CitizenIdentity;
+  let authentication: IdpAuthentication;
   try {
-    const authentication = await authenticateAtIdp(deps, transaction, url);
-    const idp = deps.registry.identityProvider(idpUid);
-    if (!idp) throw new RelaisError('R2002', { detail: `${idpUid}: no longer active` });
-    identity = toCitizenIdentity(idp, authentication);
+    authentication = await authenticateAtIdp(deps, transaction, url);
   } catch (caught) {
     if (!(caught instanceof RelaisError)) throw caught;
     emitCallback(deps, uid, idpUid, started, caught.code);
     return backToMire(deps, stored, idpUid, caught);
   }
   emitCallback(deps, uid, idpUid, started, undefined);
+  // Disabled while the citizen was away: no other IdP can answer for it.
+  const idp = deps.registry.identityProvider(idpUid);
+  if (!idp) return failToSp(deps, stored, new RelaisError('R2005', { detail: idpUid }));
+  let identity: CitizenIdentity;
+  try {
+    identity = toCitizenIdentity(idp, authentication);
+  } catch (caught) {
+    if (caught instanceof RelaisError) return backToMire(deps, stored, idpUid, caught);
+    throw caught;
+  }
   deps.availability.recordLoginSuccess(idpUid);
   deps.events.emit({ name: 'identity.verified', idpUid, acr: identity.acr, interactionId: uid });
   const identified = await write(deps, stored, (record) => {
@@ -402,9 +409,10 @@ async function backToMire(
 /** Any failure once the SP is trusted goes back to its redirect_uri (FC v2 error routing). */
 async function failToSp(deps: LoginDependencies, stored: Stored<LoginRecord>, error: RelaisError) {
   deps.log('login failed', error);
+  const idpUid = idpOf(stored.value);
   const login: LoginIn<'failed'> = fail(stored.value, {
     code: error.code,
-    ...(idpOf(stored.value) ? { idpUid: idpOf(stored.value) } : {}),
+    ...(idpUid ? { idpUid } : {}),
     ...(error.detail ? { detail: error.detail } : {}),
   });
   deps.events.emit({

@@ -190,6 +190,25 @@ describe('the IdP fails', () => {
     await expectMireThenError(citizen, request, 'idp-dies', 'temporarily_unavailable', 'R2002');
   });
 
+  it('an IdP disabled while the citizen is at it brings them back to the mire (R2005), the IdP no longer offered', async () => {
+    const { citizen, request } = await start();
+    await citizen.chooseIdp('idp-static');
+    const callback = await citizen.loginAsUntilCallback('standard');
+    const { hub } = federation;
+    const setActive = (active: boolean) =>
+      hub.sql.query('update identity_providers set active = $1 where uid = $2', [active, 'idp-static']);
+    await setActive(false);
+    await hub.registry.reload();
+    try {
+      await citizen.go(callback);
+      expect(citizen.currentPage().html).not.toContain('value="idp-static"');
+      await expectMireThenError(citizen, request, 'idp-static', 'invalid_request', 'R2005');
+    } finally {
+      await setActive(true);
+      await hub.registry.reload();
+    }
+  });
+
   it('a token endpoint answering 500 sends temporarily_unavailable (R2002)', async () => {
     idp('idp-main').setMisbehaviour({ tokenStatus: 500 });
     const { citizen, request } = await start();
