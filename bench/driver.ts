@@ -17,6 +17,14 @@ export interface Trace {
   /** The IdP sent the citizen back: the hub's next GET /interaction/:uid is the consent page. */
   afterCallback: boolean;
   ms: number;
+  /** Read around each request (bench/hop-costs.ts): the server's CPU and Redis round trips. */
+  meter?: HopMeter;
+}
+
+/** Readings taken just before a request leaves and just after its answer is read. */
+export interface HopMeter {
+  start(): Promise<void>;
+  stop(hop: string): Promise<void>;
 }
 
 /** Which server a URL belongs to, for the hop names. */
@@ -119,10 +127,12 @@ export const timedFetch: client.CustomFetch = async (url, options) => {
   const target = new URL(url);
   const hop = context ? hopOf(context.origins, options.method, target, true) : '';
   if (context) context.trace.at = hop;
+  await context?.trace.meter?.start();
   const began = performance.now();
   const response = await fetch(target, options as RequestInit);
   const body = await response.arrayBuffer();
   if (context) context.trace.hops.push({ hop, ms: performance.now() - began });
+  await context?.trace.meter?.stop(hop);
   return new Response(NULL_BODY.has(response.status) ? null : body, {
     status: response.status,
     statusText: response.statusText,
@@ -153,6 +163,7 @@ async function navigate(
     const cookie = jar.header(target);
     if (cookie) headers['cookie'] = cookie;
     if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+    await trace.meter?.start();
     const began = performance.now();
     const response = await fetch(target, {
       method,
@@ -166,12 +177,14 @@ async function navigate(
     if (response.status >= 300 && response.status < 400 && location) {
       await response.body?.cancel();
       trace.hops.push({ hop: name, ms: performance.now() - began });
+      await trace.meter?.stop(name);
       target = new URL(location, target);
       if (response.status !== 307 && response.status !== 308) body = undefined;
       continue;
     }
     const html = await response.text();
     trace.hops.push({ hop: name, ms: performance.now() - began });
+    await trace.meter?.stop(name);
     if (response.status >= 400) throw new HopError(`HTTP ${response.status} at ${name}`, pageText(html));
     return { url: target, html };
   }

@@ -1,5 +1,7 @@
 // The bench's report: the targets judged (never failing the run), and the markdown tables printed
 // on stdout and written next to the JSON.
+
+import type { HopCosts } from './hop-costs.ts';
 import type { ProfileSummary } from './profile.ts';
 import type { StageResult } from './stage.ts';
 
@@ -50,6 +52,8 @@ export interface Report {
   peak: { run: string; concurrency: number; loginsPerSecond: number } | null;
   reference: StageResult | null;
   scaleOut: ScaleOut | null;
+  /** A lone login metered request by request, the hub's and the bare leg's. */
+  hopCosts: { hub: HopCosts; bare: HopCosts } | null;
   targets: Target[];
   profile: (ProfileSummary & { file: string; skippedStartupMs: number }) | null;
   notes: string[];
@@ -297,6 +301,8 @@ export function markdown(report: Report): string {
     }
   }
 
+  if (report.hopCosts) lines.push('', ...hopCostsTable(report.hopCosts.hub, report.hopCosts.bare));
+
   if (report.scaleOut) {
     const { one, two, perInstanceConcurrency } = report.scaleOut;
     const row = (s: StageResult) =>
@@ -346,4 +352,29 @@ export function markdown(report: Report): string {
     );
   }
   return lines.join('\n');
+}
+
+/** The hub's requests beside the bare leg's: CPU (every thread) and Redis round trips, lone login. */
+export function hopCostsTable(hub: HopCosts, bare: HopCosts): string[] {
+  const row = (h: HopCosts['hops'][number]) =>
+    `${h.hop}${h.perLogin > 1 ? ` ×${h.perLogin}` : ''} | ${(h.cpuUs / 1000).toFixed(2)} | ${show(h.redisTrips)}`;
+  const rows = Math.max(hub.hops.length, bare.hops.length);
+  const lines = [
+    `Where a lone login goes, request by request (medians of ${hub.logins} and ${bare.logins} logins at concurrency 1; CPU = every thread of the server process, /proc/<pid>/task/*/schedstat, read just before the request and just after its answer; round trips = the Redis server's read events meanwhile):`,
+    '',
+    '| hub request | CPU ms | Redis round trips | bare leg request | CPU ms | Redis round trips |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (let i = 0; i < rows; i += 1) {
+    const left = hub.hops[i];
+    const right = bare.hops[i];
+    lines.push(`| ${left ? row(left) : ' | | '} | ${right ? row(right) : ' | | '} |`);
+  }
+  const total = (h: HopCosts) => `${(h.totalCpuUs / 1000).toFixed(2)} | ${show(h.totalRedisTrips)}`;
+  const between = (h: HopCosts) => `${(h.betweenCpuUs / 1000).toFixed(2)} | `;
+  lines.push(
+    `| between requests (timers, work left after an answer, the other party's hops) | ${between(hub)} | | ${between(bare)} |`,
+    `| **whole login** | ${total(hub)} | | ${total(bare)} |`,
+  );
+  return lines;
 }

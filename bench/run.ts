@@ -1,4 +1,5 @@
 // npm run bench [-- --quick] [--profile] [--instances 1|2] [--idp-hint] [--schema name] [--embedded]
+//                [--hops]
 //
 // Complete brokered logins against the hub as its own process (real PostgreSQL and Redis from
 // DATABASE_URL and REDIS_URL; the embedded stores only with --embedded, which the report says),
@@ -22,7 +23,9 @@
 // the hub's own counters on /metrics (null when a counter is not there); PostgreSQL queries from
 // the hub's counter, cross-checked by pg_stat_database. With --profile the hub runs under
 // --cpu-prof and the report says where its CPU goes (bench/profile.ts). No thresholds fail the
-// run: the targets are reported as met or not met.
+// run: the targets are reported as met or not met. Every run ends with a lone login metered
+// request by request, the hub's beside the bare leg's (bench/hop-costs.ts); --hops runs only that,
+// in seconds, to try a change.
 //
 // The hubs use their own schema of DATABASE_URL's database (search_path, as the tests do; default
 // relais_bench, --schema to change it): the demo registry they upsert (the mock IdP at a random
@@ -46,6 +49,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/support/net.ts';
 import { type RoundRobin, startRoundRobin } from '../tools/round-robin.ts';
 import { errorKind, type LoginTarget, login, newTrace, spConfiguration } from './driver.ts';
+import { measureHopCosts } from './hop-costs.ts';
 import {
   dropSchema,
   ensureSchema,
@@ -58,7 +62,7 @@ import {
   schemaUrl,
 } from './probes.ts';
 import { summariseFile } from './profile.ts';
-import { judge, keyFigures, markdown, type Report, type ScaleOut } from './report.ts';
+import { hopCostsTable, judge, keyFigures, markdown, type Report, type ScaleOut } from './report.ts';
 import { type Probes, runStage, type Server, type StageResult, type StageSpec } from './stage.ts';
 
 const began = performance.now();
@@ -68,6 +72,7 @@ const quick = args.has('--quick');
 const embedded = args.has('--embedded');
 const profiling = args.has('--profile');
 const idpHint = args.has('--idp-hint');
+const hopsOnly = args.has('--hops');
 const flagValue = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
 const instances = Number(flagValue('--instances') ?? 2);
 if (instances !== 1 && instances !== 2) {
@@ -105,6 +110,8 @@ const resultsDir = file('./results/');
 const profilesDir = file('./results/profiles/');
 const STAGE_SECONDS = quick ? 4 : 15;
 const PACED_SECONDS = quick ? 5 : 20;
+/** Lone logins metered request by request (bench/hop-costs.ts): medians of these. */
+const HOP_COST_LOGINS = quick ? 15 : 40;
 const SCALE_SECONDS = quick ? 4 : 15;
 const WARM_UP_SECONDS = quick ? 2.5 : 10;
 const LEVELS = quick ? [2, 6] : [1, 2, 4, 8, 16];
@@ -127,6 +134,8 @@ interface Child {
 }
 
 const children: Child[] = [];
+/** Thrown to end a run early (--hops), through the clean-up below. */
+class Finished extends Error {}
 let stopping = false;
 
 // Every process runs as `npm start` runs the hub (package.json): AsyncLocalStorage on async
@@ -342,6 +351,33 @@ try {
   };
   await warmUp(hubTarget, WARM_UP_SECONDS);
   const hubWarmAt = performance.now();
+  const meterHub = () =>
+    measureHopCosts({
+      server: 'hub',
+      pid: hub.pid,
+      side: 'hub.',
+      redis,
+      logins: HOP_COST_LOGINS,
+      login: (trace) => login(hubTarget, trace),
+    });
+  const meterBare = async () => {
+    alive(bare);
+    await warmUp(bareTarget, WARM_UP_SECONDS / 2);
+    return measureHopCosts({
+      server: 'bare oidc-provider',
+      pid: bare.pid,
+      side: 'idp.',
+      redis,
+      logins: HOP_COST_LOGINS,
+      login: (trace) => login(bareTarget, trace),
+    });
+  };
+  if (hopsOnly) {
+    const hubHops = await meterHub();
+    const table = hopCostsTable(hubHops, await meterBare());
+    process.stdout.write(`${table.join('\n')}\n`);
+    throw new Finished();
+  }
 
   const stages: StageResult[] = [];
   const brokeredSpec = (concurrency: number, seconds: number, rate?: number): StageSpec => ({
@@ -384,6 +420,10 @@ try {
     stages.push(lone);
   }
 
+  // The lone login again, each request metered: where its hub CPU and round trips go.
+  alive(hub);
+  const hubHops = await meterHub();
+
   // At 70 % of the peak, open loop: the per-hop latencies of the report.
   alive(hub);
   const pacedRate = Math.max(0.5, 0.7 * peakLike.loginsPerSecond);
@@ -419,6 +459,7 @@ try {
     probes,
   );
   stages.push(reference);
+  const bareHops = await meterBare();
 
   // Scale-out: one instance, then two, behind the same round-robin at the shared issuer.
   let scale: ScaleOut | null = null;
@@ -545,6 +586,7 @@ try {
       : null,
     reference,
     scaleOut: scale,
+    hopCosts: { hub: hubHops, bare: bareHops },
     targets: judge({ peak, lone, paced, reference }),
     profile,
     notes,
@@ -558,8 +600,10 @@ try {
   await writeFile(`${resultsDir}/bench-${stamp}.md`, `${table}\n`);
   process.stdout.write(`${table}\n\n(bench/results/bench-${stamp}.json and .md)\n`);
 } catch (error) {
-  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
+  if (!(error instanceof Finished)) {
+    process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
 } finally {
   stopping = true;
   await roundRobin?.close();

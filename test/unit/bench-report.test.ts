@@ -178,6 +178,27 @@ describe('markdown', () => {
     peak: { run: peak.run, concurrency: 6, loginsPerSecond: 25 },
     reference,
     scaleOut: null,
+    hopCosts: {
+      hub: {
+        server: 'hub',
+        logins: 15,
+        hops: [
+          { hop: 'hub.authorize', perLogin: 1, cpuUs: 1200, redisTrips: 1 },
+          { hop: 'hub.callback', perLogin: 1, cpuUs: 4100, redisTrips: 2 },
+        ],
+        totalCpuUs: 5600,
+        totalRedisTrips: 3,
+        betweenCpuUs: 300,
+      },
+      bare: {
+        server: 'bare oidc-provider',
+        logins: 15,
+        hops: [{ hop: 'idp.authorize', perLogin: 1, cpuUs: 900, redisTrips: 1 }],
+        totalCpuUs: 1000,
+        totalRedisTrips: 1,
+        betweenCpuUs: 100,
+      },
+    },
     targets: judge({ peak, lone, paced, reference }),
     profile: null,
     notes: [],
@@ -196,5 +217,17 @@ describe('markdown', () => {
     expect(column).toBeGreaterThan(0);
     expect(row('paced 70 %')?.[column]).toBe('5400 (2600)');
     expect(row('lone login')?.[column]).toBe('–');
+  });
+
+  it("sets the hub's requests beside the bare leg's, CPU and round trips, with the whole login", () => {
+    const cells = (start: string) =>
+      lines
+        .find((line) => line.startsWith(start))
+        ?.split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim());
+    expect(cells('| hub.authorize')).toEqual(['hub.authorize', '1.20', '1', 'idp.authorize', '0.90', '1']);
+    expect(cells('| hub.callback')).toEqual(['hub.callback', '4.10', '2', '', '', '']);
+    expect(cells('| **whole login**')).toEqual(['**whole login**', '5.60', '3', '', '1.00', '1']);
   });
 });
