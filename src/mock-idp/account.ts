@@ -1,20 +1,21 @@
 import type { Account, FindAccount, Grant, KoaContextWithOIDC } from 'oidc-provider';
-import { findIdentityBySub } from './identities.ts';
 import { type MisbehaviourSource, mismatchedSub } from './misbehaviour.ts';
+import type { MockPerson } from './population.ts';
 
-/** oidc-provider's `findAccount`: the account id is the fictitious identity's `sub`. */
-export function accountFinder(misbehaviour: MisbehaviourSource): FindAccount {
+/** oidc-provider's `findAccount`: the account id is the fictitious person's `sub`. */
+export function accountFinder(people: readonly MockPerson[], misbehaviour: MisbehaviourSource): FindAccount {
   return (_ctx, sub, token): Account | undefined => {
-    const identity = findIdentityBySub(sub);
-    if (!identity) return undefined;
+    const person = people.find((candidate) => candidate.sub === sub);
+    if (!person) return undefined;
     const fault = misbehaviour();
     // Only userinfo looks an account up from an access token; oidc-provider sets `sub` = accountId.
     const accountId =
-      fault.subMismatch && token?.kind === 'AccessToken' ? mismatchedSub(identity.sub) : identity.sub;
+      fault.subMismatch && token?.kind === 'AccessToken' ? mismatchedSub(person.sub) : person.sub;
     return {
       accountId,
       claims() {
-        const claims: Record<string, unknown> = { ...identity.claims };
+        const claims: Record<string, unknown> = { ...person.claims, ...fault.claims };
+        for (const [name, value] of Object.entries(claims)) if (value === null) delete claims[name];
         if (fault.missingClaim) delete claims[fault.missingClaim];
         return { ...claims, sub: accountId };
       },

@@ -197,11 +197,3 @@ export const MOCK_IDENTITIES: readonly MockIdentity[] = Object.freeze([
     },
   },
 ]);
-
-export function findIdentity(id: string): MockIdentity | undefined {
-  return MOCK_IDENTITIES.find((identity) => identity.id === id);
-}
-
-export function findIdentityBySub(sub: string): MockIdentity | undefined {
-  return MOCK_IDENTITIES.find((identity) => identity.sub === sub);
-}

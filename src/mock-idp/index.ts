@@ -1,17 +1,27 @@
 // The bundled mock identity provider: a real OpenID Provider with fictitious people, used by the
-// demo and the end-to-end tests as one of the hub's IdPs (FranceConnect ships the same).
+// demo and the end-to-end tests as one of the hub's IdPs (FranceConnect ships the same). It serves
+// citizens (FranceConnect) by default, or agents (ProConnect: an employer's IdP).
 import { createServer, type Server } from 'node:http';
 import type { AdapterFactory, default as Provider } from 'oidc-provider';
 import { createMemoryAdapter } from './adapter.ts';
-import { MOCK_IDENTITIES, type MockIdentity } from './identities.ts';
+import type { MockAgent } from './agents.ts';
+import type { MockIdentity } from './identities.ts';
 import { generateCookieKeys, generateSigningKeys } from './keys.ts';
+import type { AuthorizationParams } from './last-authorization.ts';
 import type { Acr, Misbehaviour } from './misbehaviour.ts';
+import { type Population, peopleOf } from './population.ts';
 import { buildProvider, type ProviderSettings, ROUTES, type SigningAlg } from './provider.ts';
 
+export type { MockAgent, MockAgentClaims } from './agents.ts';
+export { agentsAt, MOCK_AGENTS } from './agents.ts';
 export type { MockIdentity, MockIdentityClaims } from './identities.ts';
 export { MOCK_IDENTITIES } from './identities.ts';
+export type { AuthorizationParams } from './last-authorization.ts';
 export type { Acr, Misbehaviour } from './misbehaviour.ts';
 export { WRONG_ISSUER } from './misbehaviour.ts';
+export type { Population } from './population.ts';
+
+export const DEFAULT_EMAIL_DOMAIN = 'demo.gouv.fr';
 
 export interface MockIdpClient {
   client_id: string;
@@ -44,6 +54,13 @@ export interface MockIdpOptions {
    * its reference leg the hub's Redis adapter, so that it pays for its store as the hub does.
    */
   adapter?: AdapterFactory;
+  /**
+   * Default 'citizens' (FranceConnect identité pivot). 'agents' makes it a ProConnect IdP: the
+   * login page lists MOCK_AGENTS and the ProConnect claims (usual_name, siret…) become scopes.
+   */
+  population?: Population;
+  /** The agents' emails are `<local part>@<emailDomain>`; default demo.gouv.fr. Citizens ignore it. */
+  emailDomain?: string;
 }
 
 /** What a client configures for this IdP when it cannot use discovery. */
@@ -65,7 +82,10 @@ export interface MockIdp {
   setMisbehaviour(misbehaviour: Misbehaviour): void;
   /** New signing keys with new kids; the old ones leave the JWKS. Sessions and tokens survive. */
   rotateKeys(): Promise<void>;
-  readonly identities: readonly MockIdentity[];
+  /** Whom it serves, as it asserts them: for agents, `email` carries the domain. */
+  readonly identities: readonly MockIdentity[] | readonly MockAgent[];
+  /** The query of the last GET /authorize it received (refused or not); undefined before any. */
+  lastAuthorization(): AuthorizationParams | undefined;
 }
 
 export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
@@ -73,7 +93,9 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
   const url = new URL(settings.issuer);
   const adapter = options.adapter ?? createMemoryAdapter();
   const cookieKeys = generateCookieKeys();
+  const people = peopleOf(settings.population, settings.emailDomain);
   let misbehaviour: Readonly<Misbehaviour> = {};
+  let lastAuthorization: AuthorizationParams | undefined;
   const build = async (): Promise<Provider> =>
     buildProvider({
       settings,
@@ -81,6 +103,10 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
       cookieKeys,
       adapter,
       misbehaviour: () => misbehaviour,
+      people,
+      recordAuthorization: (params) => {
+        lastAuthorization = params;
+      },
     });
   // Rotation swaps the whole provider; the shared adapter and cookie keys keep logins going.
   let handle = (await build()).callback();
@@ -89,7 +115,8 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
   return {
     issuer: settings.issuer,
     endpoints: endpointsOf(settings),
-    identities: MOCK_IDENTITIES,
+    identities: people,
+    lastAuthorization: () => lastAuthorization,
     async listen(host) {
       if (server) throw new Error('mock IdP already listening');
       server = createServer((req, res) => handle(req, res));
@@ -117,6 +144,10 @@ function resolveSettings(options: MockIdpOptions): ProviderSettings {
   if (options.clients.length === 0) throw new Error('mock IdP needs at least one client');
   const acrValues = options.acrValues ?? ['eidas1', 'eidas2', 'eidas3'];
   if (acrValues.length === 0) throw new Error('mock IdP acrValues must not be empty');
+  const emailDomain = options.emailDomain ?? DEFAULT_EMAIL_DOMAIN;
+  if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(emailDomain)) {
+    throw new Error('mock IdP emailDomain must be a domain name, e.g. demo.gouv.fr');
+  }
   return {
     issuer: url.origin,
     clients: options.clients,
@@ -126,6 +157,8 @@ function resolveSettings(options: MockIdpOptions): ProviderSettings {
     cookiePrefix: options.cookiePrefix ?? 'mockidp',
     endSession: options.endSession ?? true,
     discovery: options.discovery ?? true,
+    population: options.population ?? 'citizens',
+    emailDomain,
   };
 }
 

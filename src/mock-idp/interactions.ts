@@ -3,8 +3,8 @@ import type { IncomingMessage } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import type { Context, Middleware } from 'koa';
 import type { Interaction, InteractionResults, Provider } from 'oidc-provider';
-import { findIdentity, MOCK_IDENTITIES } from './identities.ts';
 import type { Acr, MisbehaviourSource } from './misbehaviour.ts';
+import type { MockPerson, Population } from './population.ts';
 import { renderPage } from './views.ts';
 
 const ROUTE = /^\/interaction\/([\w-]+)(?:\/(login|abort))?$/;
@@ -14,6 +14,8 @@ const MAX_FORM_BYTES = 8 * 1024;
 interface InteractionOptions {
   provider: Provider;
   acrValues: readonly Acr[];
+  population: Population;
+  people: readonly MockPerson[];
   misbehaviour: MisbehaviourSource;
 }
 
@@ -53,6 +55,7 @@ async function showPage(
   if (details.prompt.name !== 'login') return finish(ctx, options.provider, { consent: {} }, true);
   const clientId = stringParam(details.params, 'client_id');
   const client = clientId ? await options.provider.Client.find(clientId) : undefined;
+  const loginHint = stringParam(details.params, 'login_hint');
   renderPage(
     ctx,
     'login.njk',
@@ -60,7 +63,11 @@ async function showPage(
       uid: details.uid,
       clientName: client?.clientName ?? clientId,
       requestedAcr: stringParam(details.params, 'acr_values'),
-      identities: MOCK_IDENTITIES,
+      loginHint,
+      siretHint: stringParam(details.params, 'siret_hint'),
+      hintedId: loginHint ? hintedPerson(options.people, loginHint)?.id : undefined,
+      population: options.population,
+      identities: options.people,
       problem,
     },
     problem ? 400 : 200,
@@ -69,14 +76,25 @@ async function showPage(
 
 async function login(ctx: Context, options: InteractionOptions, details: Interaction): Promise<void> {
   const form = await readForm(ctx.req);
-  const identity = findIdentity(form['identity'] ?? '');
-  if (!identity) {
+  const person = options.people.find((candidate) => candidate.id === form['identity']);
+  if (!person) {
     return showPage(ctx, options, details, 'Identité inconnue : choisissez une identité de la liste.');
   }
   const fault = options.misbehaviour();
   const acr = fault.acr ?? deliveredAcr(stringParam(details.params, 'acr_values'), options.acrValues);
-  const amr = acr === 'eidas1' ? ['pwd'] : ['pwd', 'mfa'];
-  await finish(ctx, options.provider, { login: { accountId: identity.sub, acr, amr, remember: false } });
+  const amr = fault.amr ? [...fault.amr] : defaultAmr(acr);
+  await finish(ctx, options.provider, { login: { accountId: person.sub, acr, amr, remember: false } });
+}
+
+/** A password alone at eidas1, a second factor above. */
+function defaultAmr(acr: Acr): string[] {
+  return acr === 'eidas1' ? ['pwd'] : ['pwd', 'mfa'];
+}
+
+/** The person `login_hint` names by email; the page marks them, the user may still pick anyone. */
+function hintedPerson(people: readonly MockPerson[], loginHint: string): MockPerson | undefined {
+  const email = loginHint.trim().toLowerCase();
+  return people.find((person) => person.claims.email.toLowerCase() === email);
 }
 
 /** The strongest level both requested and deliverable; the strongest deliverable if none is. */

@@ -14,6 +14,13 @@ export interface Misbehaviour {
   missingClaim?: string;
   /** This acr is delivered whatever was asked. */
   acr?: Acr;
+  /** This amr is delivered whatever was asked (e.g. ['pwd'] where a second factor was due). */
+  amr?: string[];
+  /**
+   * Claims asserted instead of the person's (a spoofed email domain, an invalid siret…); `null`
+   * removes one. `sub` is never touched, and a claim no scope lists is still filtered out.
+   */
+  claims?: Record<string, unknown>;
   /** The authorization ends with this error as soon as the interaction starts. */
   error?: { error: string; error_description?: string };
   /** userinfo's `sub` differs from the id_token's. */

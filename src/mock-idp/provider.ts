@@ -1,5 +1,5 @@
 // The oidc-provider configuration of the mock: a plain FranceConnect-style IdP (code flow, client
-// secret, eIDAS acr, identité pivot claims in userinfo).
+// secret, eIDAS acr, identité pivot claims in userinfo), or a ProConnect one serving agents.
 import type { JWK } from 'jose';
 import Provider, {
   type AdapterFactory,
@@ -10,7 +10,9 @@ import Provider, {
 } from 'oidc-provider';
 import { accountFinder, grantEverythingRequested } from './account.ts';
 import { interactionRoutes } from './interactions.ts';
+import { type AuthorizationParams, authorizationRecorder } from './last-authorization.ts';
 import { type Acr, faultMiddleware, type MisbehaviourSource } from './misbehaviour.ts';
+import type { MockPerson, Population } from './population.ts';
 import { renderPage } from './views.ts';
 
 export type SigningAlg = 'HS256' | 'RS256' | 'ES256';
@@ -33,6 +35,9 @@ export interface ProviderSettings {
   cookiePrefix: string;
   endSession: boolean;
   discovery: boolean;
+  population: Population;
+  /** The domain of the agents' emails. */
+  emailDomain: string;
 }
 
 export const ROUTES = {
@@ -45,16 +50,31 @@ export const ROUTES = {
 
 const PIVOT = ['given_name', 'family_name', 'birthdate', 'gender', 'birthplace', 'birthcountry'];
 const SINGLE_CLAIMS = [...PIVOT, 'email', 'preferred_username'];
+const PROCONNECT_CLAIMS = [
+  'given_name',
+  'usual_name',
+  'email',
+  'uid',
+  'siret',
+  'siren',
+  'phone',
+  'organizational_unit',
+  'belonging_population',
+  'chorusdt',
+];
 
-// Scope → claims. FranceConnect asks each claim as its own scope; the grouped scopes are conveniences.
-// `amr` rides with `openid` so that every id_token carries it next to acr.
-const CLAIMS: Record<string, string[]> = {
-  openid: ['sub', 'amr'],
-  profile: [...PIVOT, 'preferred_username'],
-  identite_pivot: PIVOT,
-  birth: ['birthplace', 'birthcountry'],
-  ...Object.fromEntries(SINGLE_CLAIMS.map((claim) => [claim, [claim]])),
-};
+// Scope → claims. FranceConnect and ProConnect ask each claim as its own scope; the grouped scopes
+// are conveniences. `amr` rides with `openid` so that every id_token carries it next to acr.
+function claimsTable(population: Population): Record<string, string[]> {
+  const single = population === 'agents' ? [...SINGLE_CLAIMS, ...PROCONNECT_CLAIMS] : SINGLE_CLAIMS;
+  return {
+    openid: ['sub', 'amr'],
+    profile: [...PIVOT, 'preferred_username'],
+    identite_pivot: PIVOT,
+    birth: ['birthplace', 'birthcountry'],
+    ...Object.fromEntries(single.map((claim) => [claim, [claim]])),
+  };
+}
 
 const ALGS: SigningAlg[] = ['HS256', 'RS256', 'ES256'];
 
@@ -64,11 +84,15 @@ interface BuildInput {
   cookieKeys: readonly string[];
   adapter: AdapterFactory;
   misbehaviour: MisbehaviourSource;
+  /** Whom the login page lists and findAccount serves. */
+  people: readonly MockPerson[];
+  recordAuthorization: (params: AuthorizationParams) => void;
 }
 
 export function buildProvider(input: BuildInput): Provider {
   const { settings } = input;
   const provider = new Provider(settings.issuer, configuration(input));
+  provider.use(authorizationRecorder(ROUTES.authorization, input.recordAuthorization));
   provider.use(
     faultMiddleware({
       tokenPath: ROUTES.token,
@@ -78,7 +102,13 @@ export function buildProvider(input: BuildInput): Provider {
     }),
   );
   provider.use(
-    interactionRoutes({ provider, acrValues: settings.acrValues, misbehaviour: input.misbehaviour }),
+    interactionRoutes({
+      provider,
+      acrValues: settings.acrValues,
+      population: settings.population,
+      people: input.people,
+      misbehaviour: input.misbehaviour,
+    }),
   );
   return provider;
 }
@@ -89,6 +119,7 @@ function configuration({
   cookieKeys,
   adapter,
   misbehaviour,
+  people,
 }: BuildInput): Configuration {
   const prefix = settings.cookiePrefix;
   return {
@@ -104,8 +135,10 @@ function configuration({
       keys: [...cookieKeys],
     },
     routes: ROUTES,
-    claims: CLAIMS,
+    claims: claimsTable(settings.population),
     scopes: ['openid'],
+    // ProConnect's hint at the establishment; shown on the login page, recorded for the tests.
+    extraParams: ['siret_hint'],
     acrValues: [...settings.acrValues],
     responseTypes: ['code'],
     pkce: { required: () => false },
@@ -122,7 +155,7 @@ function configuration({
       resourceIndicators: { enabled: false },
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    findAccount: accountFinder(misbehaviour),
+    findAccount: accountFinder(people, misbehaviour),
     loadExistingGrant: grantEverythingRequested,
     renderError,
     clientBasedCORS: () => false,

@@ -3,6 +3,7 @@ import * as client from 'openid-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createMockIdp,
+  MOCK_AGENTS,
   MOCK_IDENTITIES,
   type MockIdp,
   type MockIdpOptions,
@@ -35,6 +36,9 @@ afterAll(async () => {
 
 const standard = MOCK_IDENTITIES.find((identity) => identity.id === 'standard')!;
 const bornAbroad = MOCK_IDENTITIES.find((identity) => identity.id === 'born-abroad')!;
+const agent = MOCK_AGENTS.find((candidate) => candidate.id === 'agent')!;
+const PROCONNECT_SCOPE =
+  'openid given_name usual_name email uid siret siren phone organizational_unit belonging_population chorusdt';
 
 describe('mock IdP with the defaults (ES256 id_token, JSON userinfo)', () => {
   const rp = testClient({ client_name: '<b>Démo</b> & co' });
@@ -73,6 +77,20 @@ describe('mock IdP with the defaults (ES256 id_token, JSON userinfo)', () => {
       );
     }
     expect(formAction(page.html, page.url, 'Refuser').pathname).toMatch(/^\/interaction\/[\w-]+\/abort$/);
+  });
+
+  it('shows the login_hint it was given and records the authorization query', async () => {
+    const { page } = await authorize(
+      config,
+      { identity: 'standard' },
+      { login_hint: 'camille.martin@courriel.example' },
+    );
+    expect(page.html).toContain('Connexion demandée pour : <strong>camille.martin@courriel.example</strong>');
+    expect(idp.lastAuthorization()).toMatchObject({
+      client_id: rp.client_id,
+      login_hint: 'camille.martin@courriel.example',
+      acr_values: 'eidas1',
+    });
   });
 
   it('names every cookie with its prefix, so it cannot clobber the hub on the same host', async () => {
@@ -344,5 +362,161 @@ describe('mock IdP in the FranceConnect v1 style (HS256, no discovery, eidas1 on
     const userinfo = await jwtVerify(await response.text(), secret, { issuer: idp.issuer });
     expect(userinfo.payload.given_name).toBe('Éloïse Hélène');
     expect(decodeJwt(idToken).sub).toBe(userinfo.payload.sub);
+  });
+});
+
+describe('mock IdP as a ProConnect IdP (population agents)', () => {
+  const rp = testClient();
+  const emailDomain = 'employeur-fictif.example';
+  const emailOf = (local: string): string => `${local}@${emailDomain}`;
+  let idp: MockIdp;
+  let config: client.Configuration;
+
+  beforeAll(async () => {
+    idp = await startIdp({ clients: [rp], population: 'agents', emailDomain });
+    config = await discover(idp, rp);
+  });
+  afterEach(() => idp.setMisbehaviour({}));
+
+  it('advertises the ProConnect claims as scopes', () => {
+    const metadata = config.serverMetadata();
+    expect(metadata.scopes_supported).toEqual(
+      expect.arrayContaining(['openid', 'usual_name', 'uid', 'siret', 'siren', 'belonging_population']),
+    );
+    expect(metadata.claims_supported).toEqual(expect.arrayContaining(['usual_name', 'siret', 'chorusdt']));
+  });
+
+  it('lists the agents, not the citizens, on its login page, with their emails at its domain', async () => {
+    const { page } = await authorize(config, { identity: 'agent' }, { scope: PROCONNECT_SCOPE });
+    for (const each of MOCK_AGENTS) {
+      expect(page.html).toContain(
+        `<button class="identity" type="submit" name="identity" value="${each.id}">`,
+      );
+      expect(page.html).toContain(emailOf(each.claims.email));
+    }
+    expect(page.html).not.toContain('value="standard"');
+    expect(page.html).toContain('Prospective &amp; Territoires');
+    expect(idp.identities.map((each) => each.claims.email)).toEqual(
+      MOCK_AGENTS.map((each) => emailOf(each.claims.email)),
+    );
+  });
+
+  it('asserts the agent’s ProConnect claims, the email at the configured domain', async () => {
+    const { tokens, claims } = await login(config, 'agent', { scope: PROCONNECT_SCOPE });
+    expect(claims?.sub).toBe(agent.sub);
+    const userinfo = await client.fetchUserInfo(config, tokens.access_token, agent.sub);
+    expect(userinfo).toEqual({
+      ...agent.claims,
+      sub: agent.sub,
+      email: 'camille.dupont@employeur-fictif.example',
+    });
+  });
+
+  it('asserts only the required claims of the minimal agent', async () => {
+    const minimal = MOCK_AGENTS.find((each) => each.id === 'agent-minimal')!;
+    const { tokens } = await login(config, 'agent-minimal', { scope: PROCONNECT_SCOPE });
+    const userinfo = await client.fetchUserInfo(config, tokens.access_token, minimal.sub);
+    expect(Object.keys(userinfo).sort()).toEqual([
+      'email',
+      'given_name',
+      'siret',
+      'sub',
+      'uid',
+      'usual_name',
+    ]);
+    expect(userinfo.email).toBe(emailOf('noe.garnier'));
+  });
+
+  it('login_hint: shown, its agent marked, and any agent may still be chosen', async () => {
+    const hint = emailOf('ines.bouchard');
+    const { authorization, claims } = await login(config, 'agent', {
+      scope: PROCONNECT_SCOPE,
+      login_hint: hint,
+    });
+    const { html } = authorization.page;
+    expect(html).toContain(`Connexion demandée pour : <strong>${hint}</strong>`);
+    expect(html).toContain(
+      '<button class="identity hinted" type="submit" name="identity" value="agent-siren-phone" aria-describedby="hint" autofocus>',
+    );
+    expect(html.match(/class="identity hinted"/g)).toHaveLength(1);
+    expect(claims?.sub).toBe(agent.sub);
+  });
+
+  it('login_hint: escaped, and no agent marked when no email matches', async () => {
+    const { page } = await authorize(
+      config,
+      { identity: 'agent' },
+      { scope: PROCONNECT_SCOPE, login_hint: '<img src=x onerror=alert(1)>@x.example' },
+    );
+    expect(page.html).toContain(
+      'Connexion demandée pour : <strong>&lt;img src=x onerror=alert(1)&gt;@x.example',
+    );
+    expect(page.html).not.toContain('<img src=x');
+    expect(page.html).not.toContain('class="identity hinted"');
+  });
+
+  it('lastAuthorization: the query of the last GET /authorize, siret_hint shown and recorded', async () => {
+    const fresh = await startIdp({ clients: [rp], population: 'agents' });
+    expect(fresh.lastAuthorization()).toBeUndefined();
+    const hints = { login_hint: emailOf('camille.dupont'), siret_hint: agent.claims.siret };
+    const { page } = await authorize(
+      await discover(fresh, rp),
+      { identity: 'agent' },
+      { scope: PROCONNECT_SCOPE, acr_values: 'eidas2', ...hints },
+    );
+    expect(page.html).toContain(`Établissement demandé (SIRET) : <strong>${agent.claims.siret}</strong>`);
+    expect(fresh.lastAuthorization()).toMatchObject({
+      ...hints,
+      acr_values: 'eidas2',
+      prompt: 'login',
+      scope: PROCONNECT_SCOPE,
+      redirect_uri: REDIRECT_URI,
+    });
+    expect(idp.lastAuthorization()?.siret_hint).not.toBe(agent.claims.siret);
+  });
+
+  it('gives the agents an email at demo.gouv.fr unless told otherwise', async () => {
+    const byDefault = await startIdp({ clients: [rp], population: 'agents' });
+    const defaultConfig = await discover(byDefault, rp);
+    const minimal = byDefault.identities.find((each) => each.id === 'agent-minimal')!;
+    const { tokens } = await login(defaultConfig, 'agent-minimal', { scope: PROCONNECT_SCOPE });
+    const userinfo = await client.fetchUserInfo(defaultConfig, tokens.access_token, minimal.sub);
+    expect(userinfo.email).toBe('noe.garnier@demo.gouv.fr');
+  });
+
+  it('refuses an emailDomain that is not a domain name', async () => {
+    await expect(
+      createMockIdp({ issuer: idp.issuer, clients: [rp], population: 'agents', emailDomain: 'x@y.example' }),
+    ).rejects.toThrow(/emailDomain/);
+  });
+
+  describe('misbehaviours', () => {
+    it('claims: a spoofed email domain and an invalid siret are asserted, a null claim is dropped', async () => {
+      idp.setMisbehaviour({
+        claims: { email: 'camille.dupont@usurpateur.example', siret: '91742035800018', phone: null },
+      });
+      const { tokens } = await login(config, 'agent', { scope: PROCONNECT_SCOPE });
+      const userinfo = await client.fetchUserInfo(config, tokens.access_token, agent.sub);
+      expect(userinfo.email).toBe('camille.dupont@usurpateur.example');
+      expect(userinfo.siret).toBe('91742035800018');
+      expect(userinfo).not.toHaveProperty('phone');
+      expect(userinfo.usual_name).toBe(agent.claims.usual_name);
+      expect(userinfo.sub).toBe(agent.sub);
+    });
+
+    it('amr: delivered whatever the level, where a second factor was due', async () => {
+      idp.setMisbehaviour({ amr: ['pwd'] });
+      const { claims } = await login(config, 'agent', { scope: PROCONNECT_SCOPE, acr_values: 'eidas2' });
+      expect(claims?.acr).toBe('eidas2');
+      expect(claims?.amr).toEqual(['pwd']);
+    });
+
+    it('missingClaim: the agent’s siret is left out', async () => {
+      idp.setMisbehaviour({ missingClaim: 'siret' });
+      const { tokens } = await login(config, 'agent', { scope: PROCONNECT_SCOPE });
+      const userinfo = await client.fetchUserInfo(config, tokens.access_token, agent.sub);
+      expect(userinfo).not.toHaveProperty('siret');
+      expect(userinfo.siren).toBe(agent.claims.siren);
+    });
   });
 });
