@@ -33,6 +33,59 @@ export function requiredLevel(acrValues: string | undefined): Acr {
   return requiredAcr(parseAcrValues(acrValues).levels) ?? 'eidas1';
 }
 
+/**
+ * The level a request asks for, from `acr_values` and an essential `acr` in `claims` (id_token or
+ * userinfo: `value` or `values`), the weakest of all; undefined when neither names a level.
+ */
+export function requestedLevel(acrValues: string | undefined, claims: string | undefined): Acr | undefined {
+  const levels = parseAcrValues(acrValues).levels;
+  for (const member of essentialAcrValues(claims)) {
+    const level = acrSchema.safeParse(member);
+    if (level.success) levels.push(level.data);
+  }
+  return requiredAcr(levels);
+}
+
+function essentialAcrValues(claims: string | undefined): string[] {
+  if (!claims) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(claims);
+  } catch {
+    return [];
+  }
+  const values: string[] = [];
+  for (const where of ['id_token', 'userinfo']) {
+    const acr = (parsed as Record<string, Record<string, unknown> | undefined> | null)?.[where]?.['acr'] as
+      | { essential?: unknown; value?: unknown; values?: unknown }
+      | null
+      | undefined;
+    if (acr?.essential !== true) continue;
+    if (typeof acr.value === 'string') values.push(acr.value);
+    if (Array.isArray(acr.values))
+      values.push(...acr.values.filter((v): v is string => typeof v === 'string'));
+  }
+  return values;
+}
+
+/**
+ * ProConnect's levels: eidas1 needs no second factor; eidas2 and eidas3 need one, shown by the
+ * IdP's `acr` (a level at least the one asked) or its `amr` holding `mfa`. The level established
+ * (what the SP's `acr` says): the IdP's when it is a known level, at least the one asked when the
+ * second factor made it; undefined when the login falls short.
+ */
+export function establishedLevel(
+  required: Acr,
+  answeredAcr: unknown,
+  amr: readonly string[] | undefined,
+): Acr | undefined {
+  const answered = acrSchema.safeParse(answeredAcr);
+  const reached = answered.success ? answered.data : undefined;
+  if (reached && acrRank(reached) >= acrRank(required)) return reached;
+  if (required === 'eidas1') return 'eidas1';
+  return amr?.includes('mfa') ? required : undefined;
+}
+
 /** An IdP can serve a request when it declares a level at least the required one. */
 export function canDeliver(idp: { acr_values: readonly Acr[] }, required: Acr): boolean {
   return idp.acr_values.some((acr) => acrRank(acr) >= acrRank(required));

@@ -15,7 +15,7 @@ import Fastify, {
 } from 'fastify';
 import nunjucks from 'nunjucks';
 import type Provider from 'oidc-provider';
-import type { Secrets } from './config/index.ts';
+import type { ProfileName, Secrets } from './config/index.ts';
 import { healthRoutes, type ReadinessChecks } from './http/health.ts';
 import { loadCatalogues } from './http/i18n.ts';
 import { loginRoutes } from './http/login-routes.ts';
@@ -37,6 +37,7 @@ import { endSessionChain } from './op/logout.ts';
 import { mountProvider, type ProviderRoutes, providerRoutes } from './op/mount.ts';
 import { observeProvider } from './op/observe.ts';
 import { createProvider, type OidcAdapterFactory } from './op/provider.ts';
+import { scopeClaimsOf } from './op/scopes.ts';
 import type { SessionLifetime } from './op/session-lifetime.ts';
 import { type Availability, createAvailability } from './rp/availability.ts';
 import { createIdpClients } from './rp/identity-providers.ts';
@@ -48,6 +49,8 @@ import { createSlot, type SlotSpec } from './store/slot.ts';
 
 export interface AppDependencies {
   issuer: string;
+  /** The federation served: FranceConnect (default) or ProConnect. */
+  profile?: ProfileName;
   registry: Registry;
   kv: Kv;
   /** oidc-provider's adapter over the store, with the hub's own reads and writes riding along. */
@@ -91,6 +94,7 @@ const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'res.headers[
 
 export async function buildApp(deps: AppDependencies): Promise<App> {
   const viewsDir = deps.viewsDir ?? here('../views');
+  const profile = deps.profile ?? 'franceconnect';
   const secure = deps.issuer.startsWith('https:');
   // oidc-provider's own routes are served straight from the HTTP server, ahead of fastify's routing
   // and hooks (op/mount.ts); set once the provider is built, before the app listens.
@@ -114,8 +118,14 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     },
   });
   const metrics = deps.metrics ?? createMetrics();
-  const events = createEvents({ log: app.log, sink: deps.eventSink });
+  // ProConnect's events say so (the FranceConnect profile's stay as they were).
+  const events = createEvents({
+    log: app.log,
+    sink: deps.eventSink,
+    ...(profile === 'proconnect' ? { stamp: { profile } } : {}),
+  });
   events.subscribe(metrics.onEvent);
+  metrics.serveProfile(profile);
   // Fastify's close waits for this: the last events are stored before the pools close.
   app.addHook('onClose', () => events.close());
   app.addHook('onResponse', async (request, reply) => {
@@ -154,7 +164,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     // A token's grant identity is read with its session and grant (store/read-ahead.ts).
     readAhead: (grantId) => [grantIdentities.key(grantId)],
     // The login record is opened with the interaction /authorize opens, in the same round trip.
-    companions: loginWithInteraction(logins),
+    companions: loginWithInteraction(logins, profile),
   };
   const pages = createPages({
     catalogues,
@@ -188,6 +198,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   const buildProvider = (signingKeys: Array<Record<string, unknown>>) => {
     const built = createProvider({
       issuer: deps.issuer,
+      profile,
       registry: deps.registry,
       grantIdentities,
       adapter: (clients) => deps.oidcAdapter(clients, adapterHooks),
@@ -227,7 +238,9 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   );
   const login: LoginDependencies = {
     issuer: deps.issuer,
-    interactions: interactionsOf(provider),
+    profile,
+    scopeClaims: scopeClaimsOf(profile),
+    interactions: interactionsOf(provider, scopeClaimsOf(profile)),
     registry: deps.registry,
     logins,
     hubSessions,

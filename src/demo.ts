@@ -1,6 +1,9 @@
 // Demo mode: the bundled mock IdP and demo SP beside the hub, on the ports after the hub's, all on
 // localhost (their cookie names are distinct, since browsers ignore ports when sending cookies).
-import { DEMO_IDP, DEMO_SP } from './config/demo-federation.ts';
+// ProConnect's demo: the mock IdP serves the agents of a ministry (demo.gouv.fr), a second one on
+// the port after the demo SP's is the fallback for any other email.
+import { DEMO_AGENT_DOMAINS, DEMO_IDP, DEMO_SP, PRO_DEMO_CLAIMS } from './config/demo-federation.ts';
+import type { ProfileName } from './config/index.ts';
 import { createDemoSp } from './demo-sp/index.ts';
 import { createMockIdp } from './mock-idp/index.ts';
 
@@ -12,30 +15,48 @@ export interface Demo {
 
 export async function startDemo(
   issuer: string,
-  ports: { mockIdpPort: number; demoSpPort: number },
+  ports: { mockIdpPort: number; demoSpPort: number; fallbackIdpPort?: number },
   /** Where to listen; the URLs stay on localhost (0.0.0.0 in a container). */
   host?: string,
+  profile: ProfileName = 'franceconnect',
 ): Promise<Demo> {
+  const pro = profile === 'proconnect';
   const mockIdpUrl = `http://localhost:${ports.mockIdpPort}`;
   const demoSpUrl = `http://localhost:${ports.demoSpPort}`;
-  const mockIdp = await createMockIdp({
-    issuer: mockIdpUrl,
-    clients: [
-      {
-        client_id: DEMO_IDP.clientId,
-        client_secret: DEMO_IDP.clientSecret,
-        client_name: 'Relais',
-        redirect_uris: [`${issuer}/idp/callback`],
-        post_logout_redirect_uris: [`${issuer}/idp/logout-callback`],
-      },
-    ],
-  });
-  await mockIdp.listen(host);
+  const clients = [
+    {
+      client_id: DEMO_IDP.clientId,
+      client_secret: DEMO_IDP.clientSecret,
+      client_name: 'Relais',
+      redirect_uris: [`${issuer}/idp/callback`],
+      post_logout_redirect_uris: [`${issuer}/idp/logout-callback`],
+    },
+  ];
+  const idps = [
+    await createMockIdp({
+      issuer: mockIdpUrl,
+      clients,
+      ...(pro ? { population: 'agents' as const, emailDomain: DEMO_AGENT_DOMAINS.ministry } : {}),
+    }),
+  ];
+  if (pro) {
+    idps.push(
+      await createMockIdp({
+        issuer: `http://localhost:${ports.fallbackIdpPort ?? ports.demoSpPort + 1}`,
+        clients,
+        population: 'agents',
+        emailDomain: DEMO_AGENT_DOMAINS.fallback,
+        cookiePrefix: 'mockidp_fallback',
+      }),
+    );
+  }
+  for (const idp of idps) await idp.listen(host);
   const demoSp = await createDemoSp({
     url: demoSpUrl,
     issuer,
     clientId: DEMO_SP.clientId,
     clientSecret: DEMO_SP.clientSecret,
+    ...(pro ? { scope: `openid ${PRO_DEMO_CLAIMS} idp_id idp_acr`, prompt: '' } : {}),
     ...(host ? { host } : {}),
   });
   await demoSp.listen();
@@ -43,7 +64,7 @@ export async function startDemo(
     mockIdpUrl,
     demoSpUrl,
     async close() {
-      await Promise.allSettled([demoSp.close(), mockIdp.close()]);
+      await Promise.allSettled([demoSp.close(), ...idps.map((idp) => idp.close())]);
     },
   };
 }

@@ -78,6 +78,11 @@ export const ERRORS = {
     oauth: 'invalid_request',
     description: 'the authorization request is invalid',
   },
+  R1014: {
+    status: 400,
+    oauth: 'invalid_request',
+    description: 'prompt must be login, consent or none (none alone)',
+  },
   R2001: {
     status: 400,
     oauth: 'access_denied',
@@ -103,10 +108,31 @@ export const ERRORS = {
     oauth: 'invalid_request',
     description: 'the chosen identity provider is unknown, inactive or not allowed for this client',
   },
+  R2006: {
+    status: 403,
+    oauth: 'access_denied',
+    description:
+      'this service requires a second authentication factor, which the identity provider did not provide',
+  },
+  R2007: {
+    status: 400,
+    oauth: 'access_denied',
+    description: 'no identity provider serves this email domain',
+  },
+  R2008: {
+    status: 403,
+    oauth: 'access_denied',
+    description: 'this service admits public sector agents only',
+  },
   R3001: {
     status: 400,
     oauth: 'access_denied',
     description: 'the identity returned by the identity provider is incomplete or invalid',
+  },
+  R3002: {
+    status: 400,
+    oauth: 'access_denied',
+    description: 'the identity provider asserted an email outside its domains',
   },
   R4001: {
     status: 400,

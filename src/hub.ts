@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
 import { type App, buildApp } from './app.ts';
 import { demoFederation } from './config/demo-federation.ts';
-import type { Federation } from './config/federation.ts';
+import { type Federation, federationSchema } from './config/federation.ts';
 import { loadFederationFile, parseFederation } from './config/federation-file.ts';
 import { type Config, ConfigError, type Secrets } from './config/index.ts';
 import { createMetrics, observeKv, observeSql } from './observability/metrics.ts';
@@ -71,6 +71,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     const signingKeys = keys.jwks;
     const built = await buildApp({
       issuer: config.issuer,
+      profile: config.profile,
       registry,
       kv,
       oidcAdapter: (clients, hooks) => createOidcAdapter(kv, clients, hooks),
@@ -137,11 +138,18 @@ async function resolveFederation(options: HubOptions): Promise<Federation | unde
   if (options.federation !== undefined) return parseFederation(options.federation, config.allowInsecureHttp);
   if (config.federationFile) return loadFederationFile(config.federationFile, config.allowInsecureHttp);
   if (!config.demo) return undefined;
-  return demoFederation({
-    hub: config.issuer,
-    mockIdp: config.demo.mockIdpUrl,
-    demoSp: config.demo.demoSpUrl,
-  });
+  // The demo's own URLs (localhost, or compose's service names): the schema only, no https rule.
+  return federationSchema.parse(
+    demoFederation(
+      {
+        hub: config.issuer,
+        mockIdp: config.demo.mockIdpUrl,
+        demoSp: config.demo.demoSpUrl,
+        fallbackIdp: config.demo.fallbackIdpUrl,
+      },
+      config.profile,
+    ),
+  );
 }
 
 /** Secrets come from the environment; only an embedded or demo hub generates and keeps its own. */

@@ -16,7 +16,7 @@ async function main() {
   const stops: Array<() => Promise<void>> = [() => hub.close()];
 
   if (config.demo?.inProcess) {
-    const demo = await startDemo(config.issuer, config.demo, config.host);
+    const demo = await startDemo(config.issuer, config.demo, config.host, config.profile);
     stops.unshift(() => demo.close());
     log.info(`demo mock IdP on ${demo.mockIdpUrl}, demo SP on ${demo.demoSpUrl}`);
     process.stdout.write(`\nRelais is running. Open ${demo.demoSpUrl} to try a login.\n\n`);

@@ -1,5 +1,7 @@
-// The bundled demo federation: the mock IdP and the demo SP, on the ports beside the hub's.
-import type { Federation } from './federation.ts';
+// The bundled demo federation: the mock IdP and the demo SP, on the ports beside the hub's; under
+// ProConnect, a ministry's IdP for the demo's *.gouv.fr domain and a fallback IdP for anyone else.
+import type { FederationInput } from './federation.ts';
+import type { ProfileName } from './index.ts';
 
 export const DEMO_SP = {
   clientId: 'demo-sp',
@@ -10,7 +12,17 @@ export const DEMO_IDP = {
   clientSecret: 'relais-demo-secret-at-least-32-characters!!',
 };
 
-export function demoFederation(urls: { hub: string; mockIdp: string; demoSp: string }): Federation {
+/** ProConnect's demo: the ministry's domain (a mock IdP of agents), and the fallback's agents' domain. */
+export const DEMO_AGENT_DOMAINS = { ministry: 'demo.gouv.fr', fallback: 'entreprise.example' } as const;
+export const PRO_DEMO_CLAIMS =
+  'given_name usual_name email uid siret siren phone organizational_unit belonging_population chorusdt';
+
+export function demoFederation(
+  urls: { hub: string; mockIdp: string; demoSp: string; fallbackIdp?: string },
+  profile: ProfileName = 'franceconnect',
+): FederationInput {
+  if (profile === 'proconnect')
+    return proDemoFederation({ ...urls, fallbackIdp: urls.fallbackIdp ?? urls.mockIdp });
   return {
     serviceProviders: [
       {
@@ -45,6 +57,54 @@ export function demoFederation(urls: { hub: string; mockIdp: string; demoSp: str
         active: true,
         display: true,
         order: 1,
+      },
+    ],
+  };
+}
+
+function proDemoFederation(urls: { mockIdp: string; demoSp: string; fallbackIdp: string }): FederationInput {
+  const idp = {
+    client_id: DEMO_IDP.clientId,
+    client_secret: DEMO_IDP.clientSecret,
+    token_endpoint_auth_method: 'client_secret_basic' as const,
+    scope: `openid ${PRO_DEMO_CLAIMS}`,
+    acr_values: ['eidas1' as const, 'eidas2' as const, 'eidas3' as const],
+    id_token_signed_response_alg: 'ES256' as const,
+    userinfo_signed_response_alg: null,
+  };
+  return {
+    serviceProviders: [
+      {
+        client_id: DEMO_SP.clientId,
+        client_secret: DEMO_SP.clientSecret,
+        client_name: 'Service de démonstration (agents)',
+        redirect_uris: [`${urls.demoSp}/callback`],
+        post_logout_redirect_uris: [`${urls.demoSp}/`],
+        scope: `openid ${PRO_DEMO_CLAIMS} idp_id idp_acr`,
+        acr_values: ['eidas1', 'eidas2'],
+        id_token_signed_response_alg: 'ES256',
+        userinfo_signed_response_alg: 'ES256',
+        token_endpoint_auth_method: 'client_secret_post',
+        type: 'public',
+      },
+    ],
+    identityProviders: [
+      {
+        ...idp,
+        uid: 'ministere-demo',
+        name: 'Ministère de la démonstration',
+        issuer: urls.mockIdp,
+        email_domains: [DEMO_AGENT_DOMAINS.ministry],
+        public_sector: true,
+        order: 1,
+      },
+      {
+        ...idp,
+        uid: 'pro-identite-demo',
+        name: 'Identité professionnelle de démonstration',
+        issuer: urls.fallbackIdp,
+        fallback: true,
+        order: 2,
       },
     ],
   };

@@ -25,6 +25,19 @@ export function isLoopbackUrl(url: URL): boolean {
 const url = z.url({ protocol: /^https?$/ });
 const secret = z.string().min(32, 'must be at least 32 characters');
 const spaceList = z.string().trim().min(1);
+/** A domain as an email has it after the '@': lower-case labels, the last one letters. */
+const emailDomain = z
+  .string()
+  .transform((domain) => domain.trim().toLowerCase())
+  .pipe(
+    z
+      .string()
+      .max(253)
+      .regex(
+        /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+        'a domain such as interieur.gouv.fr',
+      ),
+  );
 const jwks = z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) });
 
 export const serviceProviderSchema = z
@@ -46,6 +59,8 @@ export const serviceProviderSchema = z
     identity_providers: z.array(z.string().min(1)).optional(),
     sector_identifier: z.string().min(1).optional(),
     type: z.enum(['public', 'private']).default('public'),
+    /** ProConnect: only IdPs with `public_sector` may log agents in to this SP. */
+    public_agents_only: z.boolean().default(false),
     active: z.boolean().default(true),
   })
   .strict()
@@ -87,6 +102,12 @@ export const identityProviderSchema = z
     /** pivot claim → the IdP's claim name, for IdPs that name them differently. */
     claims_mapping: z.record(z.string(), z.string()).optional(),
     logo: z.string().optional(),
+    /** ProConnect: the email domains this IdP answers for (each with its subdomains). */
+    email_domains: z.array(emailDomain).optional(),
+    /** ProConnect: the account-based IdP for anyone whose domain no other IdP lists. */
+    fallback: z.boolean().default(false),
+    /** ProConnect: an IdP of the public sector (the only ones a public_agents_only SP admits). */
+    public_sector: z.boolean().default(false),
     active: z.boolean().default(true),
     display: z.boolean().default(true),
     order: z.number().int().default(100),
@@ -135,6 +156,8 @@ export const federationSchema = z
     });
   });
 export type Federation = z.infer<typeof federationSchema>;
+/** A federation as written (defaults not yet applied): the demo's, a test's. */
+export type FederationInput = z.input<typeof federationSchema>;
 
 /** Checks the http-only-on-loopback rule for every URL of an entry; returns the offending field. */
 export function insecureUrls(entry: Record<string, unknown>): string[] {

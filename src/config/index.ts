@@ -25,6 +25,8 @@ const envSchema = z.object({
     z.url({ protocol: /^(rediss?|redis\+sentinel|redis\+cluster)$/ }).optional(),
   ),
   FEDERATION_FILE: optionalString,
+  // One hub instance serves one federation: citizens (FranceConnect) or professionals (ProConnect).
+  PROFILE: z.enum(['franceconnect', 'proconnect']).default('franceconnect'),
   SUB_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   ENCRYPTION_KEY: optionalString.pipe(
     z
@@ -64,6 +66,8 @@ const envSchema = z.object({
   DEMO_SP_URL: z.url({ protocol: /^https?$/ }).optional(),
   MOCK_IDP_PORT: port.optional(),
   DEMO_SP_PORT: port.optional(),
+  // ProConnect's demo: its fallback IdP (default: the port after the demo SP's).
+  FALLBACK_IDP_PORT: port.optional(),
 });
 
 export interface Secrets {
@@ -75,7 +79,11 @@ export interface Secrets {
   cookieKeys: string[];
 }
 
+export type ProfileName = 'franceconnect' | 'proconnect';
+
 export interface Config {
+  /** The federation this instance serves (src/profile.ts). */
+  profile: ProfileName;
   port: number;
   host: string;
   issuer: string;
@@ -100,7 +108,16 @@ export interface Config {
   eventsRetentionDays: number;
   /** Starts the bundled mock IdP and demo SP beside the hub. */
   demo:
-    | { mockIdpPort: number; demoSpPort: number; mockIdpUrl: string; demoSpUrl: string; inProcess: boolean }
+    | {
+        mockIdpPort: number;
+        demoSpPort: number;
+        mockIdpUrl: string;
+        demoSpUrl: string;
+        /** ProConnect's demo: its fallback IdP, on the port after the demo SP's. */
+        fallbackIdpPort: number;
+        fallbackIdpUrl: string;
+        inProcess: boolean;
+      }
     | undefined;
 }
 
@@ -137,6 +154,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     }
   }
   return Object.freeze({
+    profile: e.PROFILE,
     port: e.PORT,
     host: e.HOST,
     issuer,
@@ -163,6 +181,8 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
             '',
           ),
           demoSpUrl: (e.DEMO_SP_URL ?? `http://localhost:${e.DEMO_SP_PORT ?? e.PORT + 2}`).replace(/\/$/, ''),
+          fallbackIdpPort: e.FALLBACK_IDP_PORT ?? (e.DEMO_SP_PORT ?? e.PORT + 2) + 1,
+          fallbackIdpUrl: `http://localhost:${e.FALLBACK_IDP_PORT ?? (e.DEMO_SP_PORT ?? e.PORT + 2) + 1}`,
           inProcess: e.DEMO_SERVICES,
         }
       : undefined,

@@ -12,6 +12,8 @@ export interface DemoSpOptions {
   scope?: string;
   /** Default 'eidas1', the only level FranceConnect v2 delivers. */
   acrValues?: string;
+  /** Default 'login consent' (FranceConnect v2's); '' sends none (ProConnect: prompt is optional). */
+  prompt?: string;
   /** Default client_secret_post. */
   tokenEndpointAuthMethod?: 'client_secret_post' | 'client_secret_basic';
   /** Algorithm expected for both the id_token and the userinfo JWT. Default ES256 (FC v2 recommends it). */
@@ -38,6 +40,7 @@ export interface DemoSpSettings {
   readonly clientSecret: string;
   readonly scope: string;
   readonly acrValues: string;
+  readonly prompt: string;
   readonly tokenEndpointAuthMethod: 'client_secret_post' | 'client_secret_basic';
   readonly alg: 'ES256' | 'RS256';
   readonly cookieName: string;
@@ -55,6 +58,7 @@ const optionsSchema = z.object({
     .refine((s) => s.split(' ').includes('openid'), 'must contain openid')
     .default('openid identite_pivot email'),
   acrValues: z.string().min(1).default('eidas1'),
+  prompt: z.string().default('login consent'),
   tokenEndpointAuthMethod: z
     .enum(['client_secret_post', 'client_secret_basic'])
     .default('client_secret_post'),
@@ -107,6 +111,7 @@ export function parseOptions(options: DemoSpOptions): DemoSpSettings {
     clientSecret: o.clientSecret,
     scope: o.scope,
     acrValues: o.acrValues,
+    prompt: o.prompt,
     tokenEndpointAuthMethod: o.tokenEndpointAuthMethod,
     alg: o.alg,
     cookieName: o.cookieName,

@@ -61,9 +61,10 @@ export function createRelaisClient(settings: DemoSpSettings): RelaisClient {
         nonce: pending.nonce,
         code_challenge: await client.calculatePKCECodeChallenge(pending.codeVerifier),
         code_challenge_method: 'S256',
-        // FC v2: acr_values and prompt=login consent are mandatory on every authorize request.
+        // FC v2: acr_values and prompt=login consent are mandatory on every authorize request
+        // (ProConnect: prompt is optional, and the demo sends none).
         acr_values: settings.acrValues,
-        prompt: 'login consent',
+        ...(settings.prompt ? { prompt: settings.prompt } : {}),
       });
       return { authorizationUrl, pending };
     },

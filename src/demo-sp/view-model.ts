@@ -18,6 +18,17 @@ const CLAIM_LABELS: ReadonlyArray<readonly [string, string]> = [
   ['birthplace', 'Lieu de naissance (code INSEE)'],
   ['birthcountry', 'Pays de naissance (code INSEE)'],
   ['email', 'Adresse électronique'],
+  // ProConnect: the professional identity.
+  ['usual_name', 'Nom d’usage'],
+  ['uid', 'Identifiant chez le fournisseur d’identité'],
+  ['siret', 'SIRET de l’établissement'],
+  ['siren', 'SIREN de l’entreprise'],
+  ['organizational_unit', 'Service'],
+  ['belonging_population', 'Population'],
+  ['phone', 'Téléphone'],
+  ['chorusdt', 'Chorus DT'],
+  ['idp_id', 'Fournisseur d’identité'],
+  ['idp_acr', 'Niveau déclaré par le fournisseur d’identité'],
   ['sub', 'Identifiant de l’usager pour ce service'],
 ];
 

@@ -7,7 +7,7 @@ import * as flow from '../login/flow.ts';
 import { bindStateToBrowser, stateBoundToBrowser } from './browser-binding.ts';
 import { csrfValid } from './csrf.ts';
 import type { PageContext } from './page-context.ts';
-import { consentModel, mireModel } from './view-models.ts';
+import { consentModel, emailModel, mireModel } from './view-models.ts';
 
 export interface LoginRoutesOptions {
   flow: flow.LoginDependencies;
@@ -29,6 +29,8 @@ const formBody = z.object({
   agree: z.string().max(8).optional(),
   code: z.string().max(8).optional(),
   identity: z.string().max(64).optional(),
+  email: z.string().max(320).optional(),
+  confirm: z.string().max(8).optional(),
 });
 
 export function loginRoutes(app: FastifyInstance, options: LoginRoutesOptions): void {
@@ -62,6 +64,10 @@ export function loginRoutes(app: FastifyInstance, options: LoginRoutesOptions): 
       switchUrl: `/interaction/${step.login.uid}`,
     });
     if (step.page === 'mire') return reply.view('mire.njk', mireModel(context, csrfKey, step));
+    if (step.page === 'email') {
+      if (step.problem === 'invalid') reply.status(400);
+      return reply.view('email.njk', emailModel(context, csrfKey, step));
+    }
     if (step.consent.agreementMissing) reply.status(400);
     return reply.view('consent.njk', consentModel(context, csrfKey, step));
   }
@@ -73,6 +79,12 @@ export function loginRoutes(app: FastifyInstance, options: LoginRoutesOptions): 
   app.post('/interaction/:uid/idp', async (request, reply) => {
     const { uid, body } = readForm(request, reply);
     return respond(request, reply, await flow.chooseIdp(deps, uid, body.idp));
+  });
+
+  app.post('/interaction/:uid/email', async (request, reply) => {
+    const { uid, body } = readForm(request, reply);
+    const form = { email: body.email, confirmed: body.confirm === 'yes' };
+    return respond(request, reply, await flow.submitEmail(deps, uid, form));
   });
 
   app.post('/interaction/:uid/cancel', async (request, reply) => {

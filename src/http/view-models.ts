@@ -21,6 +21,30 @@ export function mireModel(context: PageContext, csrfKey: Buffer, step: Extract<L
   };
 }
 
+/** ProConnect's email page: the email field, or a typo's correction, or the IdPs to pick among. */
+export function emailModel(
+  context: PageContext,
+  csrfKey: Buffer,
+  step: Extract<LoginPage, { page: 'email' }>,
+) {
+  const local = step.email?.slice(0, step.email.lastIndexOf('@') + 1) ?? '';
+  return {
+    ...context,
+    titleKey: 'email.title',
+    ...forms(csrfKey, step.login),
+    spName: step.sp.client_name,
+    email: step.email,
+    suggestion: step.suggestion ? `${local}${step.suggestion}` : undefined,
+    problem: step.problem,
+    // What the SP is told when the agent goes back from this problem.
+    problemCode: step.problem ? EMAIL_PROBLEM_CODES[step.problem] : undefined,
+    choices: step.choices,
+    failure: step.banner,
+  };
+}
+
+const EMAIL_PROBLEM_CODES = { invalid: undefined, no_route: 'R2007', public_only: 'R2008' } as const;
+
 /** The consent page: who the person is, what the SP receives, and the agreement a private SP needs. */
 export function consentModel(
   context: PageContext,

@@ -2,16 +2,21 @@
 // (login/transitions.ts) and writes the record once, then tells http/ what to show or where to go.
 // oidc-provider stays behind op/, openid-client behind rp/; nothing here knows about HTTP.
 import { randomBytes } from 'node:crypto';
-import type { ServiceProvider } from '../config/federation.ts';
+import { acrRank, canDeliver } from '../acr.ts';
+import type { IdentityProvider, ServiceProvider } from '../config/federation.ts';
+import type { ProfileName } from '../config/index.ts';
 import { RelaisError } from '../errors.ts';
 import { type Events, hashId } from '../observability/events.ts';
 import type { GrantIdentity } from '../op/account.ts';
 import { grantTypesOf } from '../op/clients.ts';
-import type { Interactions } from '../op/interaction.ts';
+import type { Interactions, OpenInteraction } from '../op/interaction.ts';
 import { grantTtlFor } from '../op/provider.ts';
-import { releasedClaims } from '../op/scopes.ts';
+import { releasedClaims, type ScopeClaims } from '../op/scopes.ts';
 import type { SessionLifetime } from '../op/session-lifetime.ts';
 import { deriveSub } from '../pivot/index.ts';
+import { emailDomain, normaliseEmail } from '../pro/identity.ts';
+import { routeEmail } from '../pro/routing.ts';
+import { COMMON_EMAIL_DOMAINS, suggestDomain } from '../pro/typo.ts';
 import { buildIdpAuthorizationUrl } from '../rp/authorize.ts';
 import type { Availability } from '../rp/availability.ts';
 import { authenticateAtIdp, type IdpAuthentication } from '../rp/callback.ts';
@@ -19,7 +24,7 @@ import type { IdpClients } from '../rp/identity-providers.ts';
 import type { Registry } from '../store/registry-cache.ts';
 import type { Slot, Stored } from '../store/slot.ts';
 import { canReuse, type HubSessions, hubSessionFor, keepHubSession, loadHubSession } from './hub-session.ts';
-import { type CitizenIdentity, identityFingerprint, toCitizenIdentity } from './identity.ts';
+import { type CitizenIdentity, identityFingerprint, toAgentIdentity, toCitizenIdentity } from './identity.ts';
 import { type MireEntry, mireEntries, unavailableReason } from './mire.ts';
 import type { LoginFailure, LoginIn, LoginRecord, OpenLogin } from './record.ts';
 import {
@@ -33,11 +38,16 @@ import {
   leaveForIdp,
   stillOpen,
   transactionFor,
+  withEmail,
 } from './transitions.ts';
 import { errorRedirect } from './way-back.ts';
 
 export interface LoginDependencies {
   issuer: string;
+  /** FranceConnect: the mire and the consent page; ProConnect: the email page, no consent page. */
+  profile: ProfileName;
+  /** The profile's scopes and the claims they release. */
+  scopeClaims: ScopeClaims;
   /** oidc-provider's interactions, which a login ends (op/interaction.ts). */
   interactions: Interactions;
   registry: Registry;
@@ -59,8 +69,23 @@ export interface LoginDependencies {
 /** What http/ does next: show a page of the login, or send the browser on. */
 export type Step =
   | { page: 'mire'; login: OpenLogin; sp: ServiceProvider; entries: MireEntry[]; banner?: Banner }
+  | {
+      page: 'email';
+      login: OpenLogin;
+      sp: ServiceProvider;
+      email?: string | undefined;
+      /** A likely typo's correction of the email's domain, offered. */
+      suggestion?: string | undefined;
+      problem?: EmailProblem | undefined;
+      /** Several IdPs answer for the email's domain: the agent picks. */
+      choices?: MireEntry[] | undefined;
+      banner?: Banner | undefined;
+    }
   | { page: 'consent'; login: OpenLogin; sp: ServiceProvider; consent: ConsentView }
   | { redirect: string; bindIdpState?: string };
+
+/** Why the email page shows again: each says what to do, and offers the way back. */
+export type EmailProblem = 'invalid' | 'no_route' | 'public_only';
 
 export interface Banner {
   idpName: string;
@@ -135,8 +160,12 @@ export async function showLogin(deps: LoginDependencies, uid: string): Promise<S
   const stored = await readLogin(deps, uid);
   const login = stillOpen(stored.value);
   const sp = serviceProviderOf(deps, login);
-  if (login.state === 'identified') return consentStep(deps, login, sp, login.identity);
+  if (login.state === 'identified') {
+    if (deps.profile === 'proconnect') return finishLogin(deps, stored, login, sp);
+    return consentStep(deps, login, sp, login.identity);
+  }
   const session = await loadHubSession(deps.hubSessions, login.citizenSessionId, deps.session);
+  if (deps.profile === 'proconnect') return showAgentLogin(deps, stored, login, sp, session);
   const { acr: required, idpHint } = login.request;
   if (session && canReuse(session, sp, { required, idpHint }, deps.registry)) {
     // SSO: no mire, no IdP; the consent for this SP is still asked.
@@ -158,13 +187,29 @@ export async function showLogin(deps: LoginDependencies, uid: string): Promise<S
 
 /** POST /interaction/:uid/idp: the citizen picked an IdP on the mire. */
 export async function chooseIdp(deps: LoginDependencies, uid: string, idpUid: string | undefined) {
-  return leaveFor(deps, await readLogin(deps, uid), idpUid);
+  const stored = await readLogin(deps, uid);
+  if (deps.profile === 'proconnect') {
+    // Among the IdPs the agent's email routed to only (or the one the SP hinted).
+    const login = stillOpen(stored.value);
+    const sp = serviceProviderOf(deps, login);
+    const allowed = login.email
+      ? agentRoute(deps, sp, login.request.acr, login.email).idps.map((idp) => idp.uid)
+      : [login.request.idpHint];
+    if (!idpUid || !allowed.includes(idpUid)) {
+      return failToSp(deps, stored, new RelaisError('R2005', { detail: idpUid ?? 'none' }));
+    }
+  }
+  return leaveFor(deps, stored, idpUid);
 }
 
 async function leaveFor(
   deps: LoginDependencies,
   stored: Stored<LoginRecord>,
   idpUid: string | undefined,
+  /** ProConnect: the email that routed the agent, kept with the login and sent as login_hint. */
+  email?: string,
+  /** ProConnect: a fresh IdP login even without the SP's prompt=login (a step up in level). */
+  stepUp = false,
 ): Promise<Step> {
   const login = stillOpen(stored.value);
   const sp = serviceProviderOf(deps, login);
@@ -184,17 +229,28 @@ async function leaveFor(
   }
   let departure: Awaited<ReturnType<typeof buildIdpAuthorizationUrl>>;
   try {
+    const agent = deps.profile === 'proconnect';
     departure = await buildIdpAuthorizationUrl(deps, {
       state: idpStateFor(login.uid),
       idpUid: idp.uid,
       requiredAcr: required,
       uiLocales: login.request.uiLocales,
+      ...(agent
+        ? {
+            // ProConnect forwards prompt=login only when the SP sent it.
+            forceLogin: stepUp || promptsOf(login).has('login'),
+            loginHint: email ?? login.email ?? login.request.loginHint,
+            siretHint: login.request.siretHint,
+          }
+        : {}),
     });
   } catch (error) {
     if (error instanceof RelaisError) return backToMire(deps, stored, idp.uid, error);
     throw error;
   }
-  await write(deps, stored, (record) => leaveForIdp(record, departure.transaction));
+  await write(deps, stored, (record) =>
+    leaveForIdp(email ? withEmail(record, email) : record, departure.transaction),
+  );
   deps.events.emit({
     name: 'idp.chosen',
     clientId: sp.client_id,
@@ -220,10 +276,16 @@ export async function returnFromIdp(deps: LoginDependencies, url: URL): Promise<
   const started = performance.now();
   let authentication: IdpAuthentication;
   try {
-    authentication = await authenticateAtIdp(deps, transaction, url);
+    authentication = await authenticateAtIdp(deps, transaction, url, deps.profile);
   } catch (caught) {
     if (!(caught instanceof RelaisError)) throw caught;
     emitCallback(deps, uid, idpUid, started, caught.code);
+    // Short of the second factor the SP needs: no other IdP would do better; a page says so,
+    // with the way back to the SP.
+    if (caught.code === 'R2006') {
+      deps.log('second factor missing', caught);
+      throw new RelaisError('R2006', { detail: caught.detail, interactionUid: uid });
+    }
     return backToMire(deps, stored, idpUid, caught);
   }
   emitCallback(deps, uid, idpUid, started, undefined);
@@ -232,13 +294,22 @@ export async function returnFromIdp(deps: LoginDependencies, url: URL): Promise<
   if (!idp) return failToSp(deps, stored, new RelaisError('R2005', { detail: idpUid }));
   let identity: CitizenIdentity;
   try {
-    identity = toCitizenIdentity(idp, authentication);
+    identity =
+      deps.profile === 'proconnect'
+        ? toAgentIdentity(idp, authentication)
+        : toCitizenIdentity(idp, authentication);
   } catch (caught) {
     if (caught instanceof RelaisError) return backToMire(deps, stored, idpUid, caught);
     throw caught;
   }
   deps.availability.recordLoginSuccess(idpUid);
   deps.events.emit({ name: 'identity.verified', idpUid, acr: identity.acr, interactionId: uid });
+  if (deps.profile === 'proconnect') {
+    // No consent page: the login ends here, the record moving from at_idp to done at once.
+    transactionFor(stored.value, state);
+    const identified = identify(stored.value, identity);
+    return finishLogin(deps, stored, identified, serviceProviderOf(deps, identified));
+  }
   const identified = await write(deps, stored, (record) => {
     transactionFor(record, state);
     return identify(record, identity);
@@ -284,6 +355,24 @@ export async function giveConsent(deps: LoginDependencies, uid: string, form: Co
   if (form.identity !== identityFingerprint(identity)) {
     throw new RelaisError('R4003', { detail: 'identity changed since the page', interactionUid: uid });
   }
+  return finishLogin(deps, stored, login, sp, interaction);
+}
+
+/**
+ * The SP gets its code: the hub session, the grant and the identity sealed for it, and the
+ * interaction's result naming the grant. After the consent (FranceConnect), or at once once the
+ * agent is identified (ProConnect: no consent page); `stored` is the record as read, which this
+ * move from it to done must find unchanged.
+ */
+async function finishLogin(
+  deps: LoginDependencies,
+  stored: Stored<LoginRecord>,
+  login: LoginIn<'identified'>,
+  sp: ServiceProvider,
+  opened?: OpenInteraction,
+): Promise<Step> {
+  const { uid, identity } = login;
+  const interaction = opened ?? (await deps.interactions.open(uid));
   const current = await loadHubSession(
     deps.hubSessions,
     identity.citizenSessionId ?? login.citizenSessionId,
@@ -323,7 +412,7 @@ export async function giveConsent(deps: LoginDependencies, uid: string, form: Co
 /** What the SP receives: its sector's `sub`, and the claims the consent page listed. */
 function releasedTo(deps: LoginDependencies, sp: ServiceProvider, login: LoginIn<'identified'>) {
   const sub = deriveSub(deps.subSecret, sp.sector_identifier ?? sp.client_id, login.identity.identityKey);
-  const released = releasedClaims(login.request, sp.scope);
+  const released = releasedClaims(login.request, sp.scope, deps.scopeClaims);
   const claims = Object.fromEntries(
     Object.entries(login.identity.claims).filter(([claim]) => released.includes(claim)),
   );
@@ -371,7 +460,9 @@ function consentStep(
     acr: identity.acr,
     interactionId: login.uid,
   });
-  const claims = releasedClaims(login.request, sp.scope).filter((claim) => claim in identity.claims);
+  const claims = releasedClaims(login.request, sp.scope, deps.scopeClaims).filter(
+    (claim) => claim in identity.claims,
+  );
   return {
     page: 'consent',
     login,
@@ -425,4 +516,147 @@ async function failToSp(deps: LoginDependencies, stored: Stored<LoginRecord>, er
   // The record first: a consent that won meanwhile keeps its result (this one then fails, R4003).
   await write(deps, stored, (record) => fail(record, login.failure));
   return { redirect: await deps.interactions.finishWithError(login.uid, error) };
+}
+
+// ---- ProConnect: the email picks the IdP -----------------------------------------------------
+
+/** The SP's prompt values (ProConnect: login forces a fresh IdP login, no SSO). */
+function promptsOf(login: OpenLogin): Set<string> {
+  return new Set((login.request.prompt ?? '').split(' ').filter(Boolean));
+}
+
+/** The IdPs an agent may use for this SP at this level: active, allowed, able to reach it. */
+function usableIdps(deps: LoginDependencies, sp: ServiceProvider, required: OpenLogin['request']['acr']) {
+  return deps.registry.identityProvidersFor(sp).filter((idp) => canDeliver(idp, required));
+}
+
+interface AgentRoute {
+  /** Where the email routes (a domain's IdPs, the fallback, or none). */
+  outcome: 'domain' | 'several' | 'fallback' | 'none' | 'public_only';
+  /** The IdPs the agent may go to: one, several to pick from, or none. */
+  idps: IdentityProvider[];
+}
+
+/** The email's domain → the IdP(s), within what this SP admits (public_agents_only). */
+function agentRoute(
+  deps: LoginDependencies,
+  sp: ServiceProvider,
+  required: OpenLogin['request']['acr'],
+  email: string,
+): AgentRoute {
+  const route = routeEmail(emailDomain(email), usableIdps(deps, sp, required));
+  if (route.kind === 'none') return { outcome: 'none', idps: [] };
+  const routed = route.kind === 'domain' ? route.idps : [route.idp];
+  const idps = sp.public_agents_only ? routed.filter((idp) => idp.public_sector) : routed;
+  if (!idps.length) return { outcome: 'public_only', idps };
+  if (route.kind === 'fallback') return { outcome: 'fallback', idps };
+  return { outcome: idps.length > 1 ? 'several' : 'domain', idps };
+}
+
+/** GET /interaction/:uid under ProConnect: an SSO, a hinted email or IdP, or the email page. */
+async function showAgentLogin(
+  deps: LoginDependencies,
+  stored: Stored<LoginRecord>,
+  login: OpenLogin,
+  sp: ServiceProvider,
+  session: Awaited<ReturnType<typeof loadHubSession>>,
+): Promise<Step> {
+  const failure = login.state === 'created' ? login.failure : undefined;
+  const { acr: required, idpHint } = login.request;
+  if (session && !failure && !promptsOf(login).has('login') && (!idpHint || idpHint === session.idpUid)) {
+    const idp = deps.registry.identityProvidersFor(sp).find((candidate) => candidate.uid === session.idpUid);
+    if (idp && (!sp.public_agents_only || idp.public_sector)) {
+      // The SSO: the session's IdP login stands for this SP too, at the level it reached; an SP
+      // asking more sends the agent back to that IdP for it.
+      if (acrRank(session.acr) >= acrRank(required)) {
+        const identified = identify(stored.value, session);
+        return finishLogin(deps, stored, identified, sp);
+      }
+      return leaveFor(deps, stored, idp.uid, session.claims['email'], true);
+    }
+  }
+  if (failure) return emailStep(deps, login, sp, { email: login.email, banner: bannerOf(deps, failure) });
+  if (idpHint) return leaveFor(deps, stored, idpHint);
+  const hinted = normaliseEmail(login.email ?? login.request.loginHint);
+  if (hinted) return routeAgent(deps, stored, login, sp, hinted);
+  return emailStep(deps, login, sp, {});
+}
+
+export interface EmailForm {
+  email?: string | undefined;
+  /** The agent kept (or accepted the correction of) a domain the page flagged as a likely typo. */
+  confirmed?: boolean | undefined;
+}
+
+/** POST /interaction/:uid/email: the agent's professional email routes the login. */
+export async function submitEmail(deps: LoginDependencies, uid: string, form: EmailForm): Promise<Step> {
+  if (deps.profile !== 'proconnect') throw new RelaisError('R4005');
+  const stored = await readLogin(deps, uid);
+  const login = stillOpen(stored.value);
+  const sp = serviceProviderOf(deps, login);
+  const email = normaliseEmail(form.email);
+  if (!email) {
+    return emailStep(deps, login, sp, { email: form.email?.trim().slice(0, 320), problem: 'invalid' });
+  }
+  if (!form.confirmed) {
+    const known = deps.registry.identityProviders().flatMap((idp) => idp.email_domains ?? []);
+    const suggestion = suggestDomain(emailDomain(email), [...known, ...COMMON_EMAIL_DOMAINS]);
+    if (suggestion) {
+      deps.events.emit({
+        name: 'email.routed',
+        clientId: sp.client_id,
+        interactionId: uid,
+        data: { outcome: 'typo' },
+      });
+      return emailStep(deps, login, sp, { email, suggestion });
+    }
+  }
+  return routeAgent(deps, stored, login, sp, email);
+}
+
+async function routeAgent(
+  deps: LoginDependencies,
+  stored: Stored<LoginRecord>,
+  login: OpenLogin,
+  sp: ServiceProvider,
+  email: string,
+): Promise<Step> {
+  const route = agentRoute(deps, sp, login.request.acr, email);
+  deps.events.emit({
+    name: 'email.routed',
+    clientId: sp.client_id,
+    interactionId: login.uid,
+    ...(route.idps.length === 1 ? { idpUid: route.idps[0]?.uid } : {}),
+    data: { outcome: route.outcome },
+  });
+  if (route.outcome === 'none') return emailStep(deps, login, sp, { email, problem: 'no_route' });
+  if (route.outcome === 'public_only') return emailStep(deps, login, sp, { email, problem: 'public_only' });
+  const [only] = route.idps;
+  if (only && route.idps.length === 1) return leaveFor(deps, stored, only.uid, email);
+  // Several IdPs answer for the domain: the agent picks among exactly those.
+  const updated = await write(deps, stored, (record) => withEmail(record, email));
+  const entries = mireEntries(route.idps, sp, login.request.acr, deps.availability.isAvailable);
+  return emailStep(deps, updated, sp, { email, choices: entries });
+}
+
+function bannerOf(deps: LoginDependencies, failure: LoginFailure): Banner {
+  const idp = failure.idpUid ? deps.registry.identityProvider(failure.idpUid) : undefined;
+  return { idpName: idp?.name ?? failure.idpUid ?? '', code: failure.code };
+}
+
+function emailStep(
+  deps: LoginDependencies,
+  login: OpenLogin,
+  sp: ServiceProvider,
+  view: Omit<Extract<Step, { page: 'email' }>, 'page' | 'login' | 'sp'>,
+): Step {
+  if (!view.problem && !view.suggestion && !view.choices) {
+    deps.events.emit({
+      name: 'mire.shown',
+      clientId: sp.client_id,
+      acr: login.request.acr,
+      interactionId: login.uid,
+    });
+  }
+  return { page: 'email', login, sp, ...view };
 }

@@ -6,6 +6,7 @@ import { acrSchema } from '../acr.ts';
 import type { IdentityProvider } from '../config/federation.ts';
 import { RelaisError } from '../errors.ts';
 import { identityKey, mapIdentityProviderClaims, validatePivot } from '../pivot/index.ts';
+import { mayAssertEmail, proIdentityKey, validateProIdentity } from '../pro/identity.ts';
 import type { IdpAuthentication } from '../rp/callback.ts';
 
 export const citizenIdentitySchema = z.object({
@@ -53,6 +54,38 @@ export function toCitizenIdentity(idp: IdentityProvider, authentication: IdpAuth
     authTime: authentication.authTime,
     identityKey: identityKey(validation.pivot),
     claims: released,
+    idpIdToken: authentication.idToken,
+  };
+}
+
+/**
+ * ProConnect: the professional identity, validated as untrusted input (an invalid optional claim
+ * is dropped), from an IdP that may speak for its email's domain; the SP also learns which IdP
+ * (`idp_id`) and the IdP's own acr (`idp_acr`). The key is the IdP's uid and sub: an agent is who
+ * their IdP says, there is no pivot to match across IdPs.
+ */
+export function toAgentIdentity(idp: IdentityProvider, authentication: IdpAuthentication): CitizenIdentity {
+  const claims = mapIdentityProviderClaims(authentication.claims, idp.claims_mapping);
+  const validation = validateProIdentity(claims);
+  if (!validation.ok) {
+    const detail = validation.problems.map((p) => `${p.claim} ${p.reason}`).join(', ');
+    throw new RelaisError('R3001', { detail: `${idp.uid}: ${detail}` });
+  }
+  const { sub, ...released } = validation.claims;
+  const email = released['email'] ?? '';
+  // One ministry's IdP cannot speak for another's agents (the fallback speaks for anyone).
+  if (!mayAssertEmail(idp, email)) throw new RelaisError('R3002', { detail: idp.uid });
+  return {
+    idpUid: idp.uid,
+    acr: authentication.acr,
+    ...(authentication.amr ? { amr: authentication.amr } : {}),
+    authTime: authentication.authTime,
+    identityKey: proIdentityKey(idp.uid, sub ?? ''),
+    claims: {
+      ...released,
+      idp_id: idp.uid,
+      ...(authentication.idpAcr ? { idp_acr: authentication.idpAcr } : {}),
+    },
     idpIdToken: authentication.idToken,
   };
 }

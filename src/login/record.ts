@@ -32,6 +32,10 @@ const requestSchema = z.object({
   /** The weakest level of acr_values: what the citizen must at least reach. */
   acr: acrSchema,
   idpHint: z.string().optional(),
+  /** ProConnect: the SP's login_hint (an email skips the email page), siret_hint, prompt. */
+  loginHint: z.string().optional(),
+  siretHint: z.string().optional(),
+  prompt: z.string().optional(),
   uiLocales: z.string().optional(),
   scope: z.string(),
   claims: z.string().optional(),
@@ -54,6 +58,8 @@ const common = {
   request: requestSchema,
   /** The browser's hub session when /authorize opened the login (a candidate for SSO). */
   citizenSessionId: z.string().optional(),
+  /** ProConnect: the agent's professional email, which routed the login (sent as login_hint). */
+  email: z.string().optional(),
 };
 
 /** A citizen may go back and choose again: the last few departures to an IdP stay valid. */

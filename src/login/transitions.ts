@@ -2,7 +2,8 @@
 // Each checks the state it leaves: from any other, the citizen refreshed or went back on a one-shot
 // step, replayed a form or a callback, or another tab moved the login on; they get R4003 and the
 // way back to the SP, never a silent overwrite.
-import { requiredLevel } from '../acr.ts';
+import { requestedLevel, requiredLevel } from '../acr.ts';
+import type { ProfileName } from '../config/index.ts';
 import { RelaisError } from '../errors.ts';
 import type { IdpTransaction } from '../rp/transaction.ts';
 import type { CitizenIdentity } from './identity.ts';
@@ -26,7 +27,10 @@ export interface OpenedInteraction {
 const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
 
 /** The record /authorize opens; undefined when the request names no SP to go back to. */
-export function openLogin({ uid, params, accountId }: OpenedInteraction): LoginIn<'created'> | undefined {
+export function openLogin(
+  { uid, params, accountId }: OpenedInteraction,
+  profile: ProfileName = 'franceconnect',
+): LoginIn<'created'> | undefined {
   const clientId = text(params['client_id']);
   const redirectUri = text(params['redirect_uri']);
   if (!clientId || !redirectUri) return undefined;
@@ -36,11 +40,22 @@ export function openLogin({ uid, params, accountId }: OpenedInteraction): LoginI
     state: 'created',
     wayBack: { clientId, redirectUri, ...optional('state', params['state']) },
     request: {
-      acr: requiredLevel(text(params['acr_values'])),
+      // ProConnect: acr_values is optional, and an essential acr in claims counts as much.
+      acr:
+        profile === 'proconnect'
+          ? (requestedLevel(text(params['acr_values']), text(params['claims'])) ?? 'eidas1')
+          : requiredLevel(text(params['acr_values'])),
       scope: text(params['scope']) ?? '',
       ...optional('idpHint', params['idp_hint']),
       ...optional('uiLocales', params['ui_locales']),
       ...optional('claims', params['claims']),
+      ...(profile === 'proconnect'
+        ? {
+            ...optional('loginHint', params['login_hint']),
+            ...optional('siretHint', params['siret_hint']),
+            ...optional('prompt', params['prompt']),
+          }
+        : {}),
     },
     ...optional('citizenSessionId', accountId),
   };
@@ -54,12 +69,20 @@ function expect<S extends LoginState>(record: LoginRecord, ...states: S[]): Logi
   });
 }
 
-const base = ({ uid, wayBack, request, citizenSessionId }: OpenLogin) => ({
+const base = ({ uid, wayBack, request, citizenSessionId, email }: OpenLogin) => ({
   uid,
   wayBack,
   request,
   ...(citizenSessionId ? { citizenSessionId } : {}),
+  ...(email ? { email } : {}),
 });
+
+/** ProConnect: the agent typed (or the SP hinted) the email that routes the login. */
+export function withEmail(record: LoginRecord, email: string): LoginIn<'created'> {
+  const from = expect(record, 'created', 'at_idp');
+  // A new email is a new start: no banner of an earlier IdP.
+  return { ...base(from), email, state: 'created' };
+}
 
 /** The citizen leaves for an IdP (from the mire, an idp_hint, or back again after the IdP). */
 export function leaveForIdp(record: LoginRecord, transaction: IdpTransaction): LoginIn<'at_idp'> {

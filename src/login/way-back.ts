@@ -2,22 +2,26 @@
 // the same round trip, as a companion of oidc-provider's write): from then on its client and
 // redirect URI are trusted, and the way back is known for the whole login, even once the
 // interaction is gone (refresh or back on a one-shot step).
+import type { ProfileName } from '../config/index.ts';
 import type { RelaisError } from '../errors.ts';
 import type { Slot } from '../store/slot.ts';
 import type { LoginRecord, WayBack } from './record.ts';
 import { openLogin } from './transitions.ts';
 
 /** oidc-adapter's companions: a new interaction opens its login record. */
-export function loginWithInteraction(logins: Slot<LoginRecord>) {
+export function loginWithInteraction(logins: Slot<LoginRecord>, profile: ProfileName = 'franceconnect') {
   return (model: string, uid: string, payload: Record<string, unknown>) => {
     if (model !== 'Interaction' || payload['result'] !== undefined) return [];
     const session = payload['session'] as { accountId?: unknown } | undefined;
     const params = payload['params'];
-    const record = openLogin({
-      uid,
-      params: typeof params === 'object' && params !== null ? (params as Record<string, unknown>) : {},
-      accountId: typeof session?.accountId === 'string' ? session.accountId : undefined,
-    });
+    const record = openLogin(
+      {
+        uid,
+        params: typeof params === 'object' && params !== null ? (params as Record<string, unknown>) : {},
+        accountId: typeof session?.accountId === 'string' ? session.accountId : undefined,
+      },
+      profile,
+    );
     return record ? [{ key: logins.key(uid), value: logins.encode(uid, record) }] : [];
   };
 }

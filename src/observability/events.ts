@@ -8,6 +8,8 @@ export const EVENT_NAMES = [
   /** oidc-provider accepted or refused an SP's authorization request (errorCode when refused). */
   'authorize.received',
   'mire.shown',
+  /** ProConnect: the agent's email routed the login (data.outcome: domain, several, fallback, none, public_only, typo). */
+  'email.routed',
   'idp.chosen',
   /** The IdP called back and the hub redeemed its code and read its userinfo (data.ms: that call). */
   'idp.callback',
@@ -75,6 +77,8 @@ export interface EventsOptions {
   flushMs?: number;
   maxBatch?: number;
   onSinkError?: (error: unknown) => void;
+  /** Added to every event's data: the profile a hub instance serves (ProConnect's events). */
+  stamp?: EventData;
 }
 
 /** sha256, 16 hex characters: enough to correlate, nothing to recover. */
@@ -106,8 +110,9 @@ export function createEvents(options: EventsOptions): Events {
   timer.unref();
 
   return {
-    emit(event) {
+    emit(given) {
       try {
+        const event = options.stamp ? { ...given, data: { ...options.stamp, ...given.data } } : given;
         const stored: StoredEvent = { ...event, at: new Date() };
         if (log.isLevelEnabled?.('info') ?? true)
           log.info({ event: withoutUndefined(event) }, `event ${event.name}`);

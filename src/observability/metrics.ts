@@ -21,6 +21,8 @@ export interface Metrics {
   readonly registry: Registry;
   onEvent(event: BusinessEvent): void;
   observeHop(hop: Hop, seconds: number): void;
+  /** relais_profile_info{profile}: which federation this instance serves. */
+  serveProfile(profile: string): void;
   storeError(store: 'redis' | 'postgres', operation: string): void;
   /** One operation sent to a store (the benchmark divides these by logins). */
   storeCall(store: 'redis' | 'postgres'): void;
@@ -89,6 +91,18 @@ export function createMetrics(): Metrics {
     help: 'Queries sent to PostgreSQL (a transaction counts once)',
     registers,
   });
+  const emailRoutes = new Counter({
+    name: 'relais_email_routes_total',
+    help: "ProConnect: where agents' emails routed them (domain, several, fallback, none, public_only, typo)",
+    labelNames: ['outcome'],
+    registers,
+  });
+  const profileInfo = new Gauge({
+    name: 'relais_profile_info',
+    help: 'The federation this instance serves (1 for its profile)',
+    labelNames: ['profile'],
+    registers,
+  });
   let readAvailability: () => Array<{ idp: string; available: boolean }> = () => [];
   new Gauge({
     name: 'relais_idp_available',
@@ -125,10 +139,17 @@ export function createMetrics(): Metrics {
         case 'idp.failed':
           idpErrors.inc({ idp: label(event.idpUid), code: label(event.errorCode) });
           break;
+        case 'email.routed':
+          emailRoutes.inc({ outcome: String(event.data?.['outcome'] ?? 'unknown') });
+          break;
         default:
       }
     },
     observeHop: (hop, seconds) => hops.observe({ hop }, seconds),
+    serveProfile: (profile) => {
+      profileInfo.reset();
+      profileInfo.set({ profile }, 1);
+    },
     storeError: (store, operation) => storeErrors.inc({ store, operation }),
     storeCall: (store) => (store === 'redis' ? redisCommands : sqlQueries).inc(),
     watchAvailability(read) {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { splitScope } from '../config/federation.ts';
 import type { Registry } from '../store/registry-cache.ts';
 import type { Slot, SlotSpec } from '../store/slot.ts';
-import { claimsOfScopes } from './scopes.ts';
+import { claimsOfScopes, type ScopeClaims } from './scopes.ts';
 
 const grantIdentitySchema = z.object({
   /** The SP's sector-specific sub. */
@@ -45,7 +45,11 @@ function grantIdentity(
   return identity;
 }
 
-export function findAccount(registry: Registry, identities: Slot<GrantIdentity>): FindAccount {
+export function findAccount(
+  registry: Registry,
+  identities: Slot<GrantIdentity>,
+  scopeClaims: ScopeClaims,
+): FindAccount {
   return async (ctx, accountId, token) => {
     const grantId = token?.grantId;
     // Outside a token (the authorization endpoint) no claim leaves the hub.
@@ -54,7 +58,7 @@ export function findAccount(registry: Registry, identities: Slot<GrantIdentity>)
     const identity = await grantIdentity(identities, ctx, grantId);
     // No identity left for this grant (expired, or the SP was disabled): the token is no longer usable.
     if (!identity || !sp) return undefined;
-    const allowed = claimsOfScopes(splitScope(sp.scope));
+    const allowed = claimsOfScopes(splitScope(sp.scope), scopeClaims);
     const released = Object.entries(identity.claims).filter(
       ([claim]) => allowed.has(claim) && claim !== 'sub',
     );

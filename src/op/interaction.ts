@@ -7,7 +7,7 @@ import type Provider from 'oidc-provider';
 import type { Interaction } from 'oidc-provider';
 import { splitScope } from '../config/federation.ts';
 import { RelaisError } from '../errors.ts';
-import { claimsParameterNames, SCOPE_CLAIMS } from './scopes.ts';
+import { claimsParameterNames, type ScopeClaims } from './scopes.ts';
 
 /**
  * Whether this browser holds the interaction: the signed cookie oidc-provider set at /authorize
@@ -62,13 +62,13 @@ export interface Interactions {
 }
 
 /** The interactions of this provider (the current one, across key rotations). */
-export function interactionsOf(provider: Provider): Interactions {
+export function interactionsOf(provider: Provider, scopeClaims: ScopeClaims): Interactions {
   return {
     heldBy: (req, res, uid) => interactionHeldBy(provider, req, res, uid),
     open: (uid) => openInteraction(provider, uid),
     finishWithError: (uid, error) => finishWithError(provider, uid, error),
     finishWithConsent: (interaction, login, grantTtl, alongside) =>
-      finishWithConsent(provider, interaction, login, grantTtl, alongside),
+      finishWithConsent(provider, scopeClaims, interaction, login, grantTtl, alongside),
   };
 }
 
@@ -87,6 +87,7 @@ export interface CitizenLogin {
  */
 async function finishWithConsent(
   provider: Provider,
+  scopeClaims: ScopeClaims,
   interaction: Interaction,
   login: CitizenLogin,
   grantTtl: number,
@@ -106,7 +107,7 @@ async function finishWithConsent(
   const scope = typeof params['scope'] === 'string' ? params['scope'] : undefined;
   grant.addOIDCScope(
     splitScope(scope)
-      .filter((name) => name in SCOPE_CLAIMS)
+      .filter((name) => name in scopeClaims)
       .join(' '),
   );
   const requestedClaims = claimsParameterNames(

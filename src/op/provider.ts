@@ -7,13 +7,14 @@ import Provider, {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import { ACR_LEVELS } from '../acr.ts';
+import type { ProfileName } from '../config/index.ts';
 import type { Registry } from '../store/registry-cache.ts';
 import type { Slot } from '../store/slot.ts';
 import { findAccount, type GrantIdentity, pairwiseSubject } from './account.ts';
 import { codeAuthorizationErrors } from './authorization-error-codes.ts';
 import { toClientMetadata } from './clients.ts';
-import { checkAuthorizationRequest } from './rules/index.ts';
-import { SCOPE_CLAIMS } from './scopes.ts';
+import { checkAuthorizationRequest, requestRulesOf } from './rules/index.ts';
+import { scopeClaimsOf } from './scopes.ts';
 import { remainingSessionTtl, type SessionLifetime } from './session-lifetime.ts';
 
 export type OidcAdapterFactory = NonNullable<Configuration['adapter']>;
@@ -31,6 +32,8 @@ export interface ProviderPages {
 
 export interface ProviderOptions {
   issuer: string;
+  /** FranceConnect's request rules and scopes, or ProConnect's. */
+  profile: ProfileName;
   registry: Registry;
   grantIdentities: Slot<GrantIdentity>;
   adapter: (clients: {
@@ -59,18 +62,21 @@ export const INTERACTION_TTL = 30 * 60;
 
 export function createProvider(options: ProviderOptions): Provider {
   const { registry, grantIdentities } = options;
+  const scopeClaims = scopeClaimsOf(options.profile);
+  const rules = requestRulesOf(options.profile);
   const configuration: Configuration = {
     adapter: options.adapter({
       find: async (clientId) => toClientMetadata(registry.serviceProvider(clientId)),
     }),
     clients: [],
-    findAccount: findAccount(registry, grantIdentities),
+    findAccount: findAccount(registry, grantIdentities, scopeClaims),
     jwks: { keys: options.signingKeys as never },
-    scopes: Object.keys(SCOPE_CLAIMS),
+    scopes: Object.keys(scopeClaims),
     claims: {
-      ...Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
-      // `amr` rides with openid so that the id_token carries the IdP's amr next to acr.
-      openid: ['sub', 'amr'],
+      ...Object.fromEntries(Object.entries(scopeClaims).map(([scope, claims]) => [scope, [...claims]])),
+      // `amr` rides with openid so that the id_token carries the IdP's amr next to acr; ProConnect
+      // gives the SP the level established even when it asked none (acr_values is optional there).
+      openid: options.profile === 'proconnect' ? ['sub', 'amr', 'acr'] : ['sub', 'amr'],
     },
     acrValues: [...ACR_LEVELS],
     responseTypes: ['code'],
@@ -124,6 +130,8 @@ export function createProvider(options: ProviderOptions): Provider {
     // oidc-provider runs extraParams validators after the client and the redirect URI are trusted:
     // the one step whose errors reach the SP's redirect_uri with state and iss. The FC v2 rules hang there.
     extraParams: {
+      // ProConnect: passed on to the IdP (login/flow.ts); kept in the interaction's params.
+      siret_hint: () => {},
       idp_hint: (ctx) => {
         const clientId = ctx.oidc.client?.clientId;
         const sp = clientId ? registry.serviceProvider(clientId) : undefined;
@@ -135,10 +143,11 @@ export function createProvider(options: ProviderOptions): Provider {
           ...(ctx.oidc.params as Record<string, string | undefined>),
           scope: typeof raw.scope === 'string' ? raw.scope : undefined,
         };
-        const failure = checkAuthorizationRequest(params, {
-          sp,
-          identityProviders: registry.identityProvidersFor(sp),
-        });
+        const failure = checkAuthorizationRequest(
+          params,
+          { sp, identityProviders: registry.identityProvidersFor(sp), scopeClaims },
+          rules,
+        );
         if (failure) throw new errors.CustomOIDCProviderError(failure.entry.oauth, failure.description);
       },
     },

@@ -1,10 +1,14 @@
-// Scopes → claims, as FranceConnect v2 defines them. `identite_pivot` no longer carries
-// preferred_username (FC v2); `profile` still does.
+// Scopes → claims, per profile. FranceConnect v2: `identite_pivot` no longer carries
+// preferred_username (FC v2); `profile` still does. ProConnect: each claim is its own scope.
 
 import { splitScope } from '../config/federation.ts';
+import type { ProfileName } from '../config/index.ts';
 import { PIVOT_CLAIMS } from '../pivot/index.ts';
 
-export const SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = {
+/** Scope → the claims it releases: one table per profile. */
+export type ScopeClaims = Readonly<Record<string, readonly string[]>>;
+
+export const SCOPE_CLAIMS: ScopeClaims = {
   openid: ['sub'],
   given_name: ['given_name'],
   family_name: ['family_name'],
@@ -21,6 +25,31 @@ export const SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = {
   offline_access: [],
 };
 
+/** ProConnect's claims, each asked by the scope of its name; `idp_id` and `idp_acr` are the hub's. */
+export const PRO_CLAIMS = [
+  'given_name',
+  'usual_name',
+  'email',
+  'uid',
+  'siret',
+  'siren',
+  'phone',
+  'organizational_unit',
+  'belonging_population',
+  'chorusdt',
+  'idp_id',
+  'idp_acr',
+] as const;
+
+export const PRO_SCOPE_CLAIMS: ScopeClaims = {
+  openid: ['sub'],
+  ...Object.fromEntries(PRO_CLAIMS.map((claim) => [claim, [claim]])),
+};
+
+export function scopeClaimsOf(profile: ProfileName): ScopeClaims {
+  return profile === 'proconnect' ? PRO_SCOPE_CLAIMS : SCOPE_CLAIMS;
+}
+
 /** Scopes FranceConnect v2 removed: asking for them is an error, not a silent drop. */
 export const FORBIDDEN_SCOPES: ReadonlySet<string> = new Set(['address', 'phone']);
 
@@ -31,9 +60,10 @@ export const FORBIDDEN_SCOPES: ReadonlySet<string> = new Set(['address', 'phone'
 export function releasedClaims(
   request: { scope?: string | undefined; claims?: string | undefined },
   authorisedScope: string,
+  table: ScopeClaims,
 ): string[] {
-  const authorised = claimsOfScopes(splitScope(authorisedScope));
-  const asked = claimsOfScopes(splitScope(request.scope));
+  const authorised = claimsOfScopes(splitScope(authorisedScope), table);
+  const asked = claimsOfScopes(splitScope(request.scope), table);
   for (const claim of claimsParameterNames(request.claims)) asked.add(claim);
   return [...asked].filter((claim) => claim !== 'sub' && authorised.has(claim));
 }
@@ -50,8 +80,8 @@ export function claimsParameterNames(claims: string | undefined): string[] {
 }
 
 /** The claims the given scopes release; unknown scopes release nothing. */
-export function claimsOfScopes(scopes: Iterable<string>): Set<string> {
+export function claimsOfScopes(scopes: Iterable<string>, table: ScopeClaims): Set<string> {
   const claims = new Set<string>();
-  for (const scope of scopes) for (const claim of SCOPE_CLAIMS[scope] ?? []) claims.add(claim);
+  for (const scope of scopes) for (const claim of table[scope] ?? []) claims.add(claim);
   return claims;
 }

@@ -1,4 +1,5 @@
-// Leaving for the IdP: fresh nonce and PKCE S256, the caller's state, the level asked, prompt=login.
+// Leaving for the IdP: fresh nonce and PKCE S256, the caller's state, the level asked, prompt=login
+// (FranceConnect always; ProConnect when the SP asked it), ProConnect's login and SIRET hints.
 import { createHash } from 'node:crypto';
 import * as client from 'openid-client';
 import { type Acr, levelToAsk } from '../acr.ts';
@@ -12,6 +13,11 @@ export interface StartIdpLogin {
   idpUid: string;
   requiredAcr: Acr;
   uiLocales?: string | undefined;
+  /** false: the IdP may use its own session (ProConnect without the SP's prompt=login). */
+  forceLogin?: boolean;
+  /** ProConnect: the agent's email, and the SP's siret_hint, passed on. */
+  loginHint?: string | undefined;
+  siretHint?: string | undefined;
 }
 
 /** The IdP's authorization URL and the transaction its callback must match (the caller keeps it). */
@@ -34,8 +40,10 @@ export async function buildIdpAuthorizationUrl(
       code_challenge_method: 'S256',
       acr_values: levelToAsk(idp, login.requiredAcr),
       // FranceConnect always asks the IdP for a fresh authentication.
-      prompt: 'login',
+      ...(login.forceLogin === false ? {} : { prompt: 'login' }),
       ...(login.uiLocales ? { ui_locales: login.uiLocales } : {}),
+      ...(login.loginHint ? { login_hint: login.loginHint } : {}),
+      ...(login.siretHint ? { siret_hint: login.siretHint } : {}),
     });
     const transaction = {
       state: login.state,

@@ -1,7 +1,7 @@
 // Back from the IdP: every check FC v2 asks for before the hub believes an identity.
 import { compactVerify, decodeProtectedHeader, errors as joseErrors } from 'jose';
 import * as client from 'openid-client';
-import { type Acr, deliveredLevel } from '../acr.ts';
+import { type Acr, deliveredLevel, establishedLevel } from '../acr.ts';
 import { RelaisError } from '../errors.ts';
 import { translateIdpError } from './errors.ts';
 import type { IdpClient, IdpClients } from './identity-providers.ts';
@@ -16,7 +16,15 @@ export interface IdpAuthentication {
   claims: Record<string, unknown>;
   /** The IdP's id_token, the hint of the logout at the IdP. */
   idToken: string;
+  /** The IdP's own acr, as it sent it (ProConnect's `idp_acr`). */
+  idpAcr: string | undefined;
 }
+
+/**
+ * How the IdP's level is judged: FranceConnect's (a level the IdP declares, at least the one
+ * asked; else R2004), or ProConnect's (a second factor: acr or amr `mfa`; else R2006).
+ */
+export type LevelRule = 'franceconnect' | 'proconnect';
 
 /**
  * Every check FC v2 asks for, against the transaction the caller kept for this state; throws a
@@ -26,10 +34,11 @@ export async function authenticateAtIdp(
   deps: { idpClients: IdpClients; callbackUrl: string },
   transaction: IdpTransaction,
   currentUrl: URL,
+  levels: LevelRule = 'franceconnect',
 ): Promise<IdpAuthentication> {
   try {
     const idpClient = await deps.idpClients.get(transaction.idpUid);
-    return await authenticate(idpClient, transaction, transaction.state, currentUrl, deps.callbackUrl);
+    return await authenticate(idpClient, transaction, currentUrl, deps.callbackUrl, levels);
   } catch (error) {
     throw translateIdpError(transaction.idpUid, error);
   }
@@ -38,10 +47,11 @@ export async function authenticateAtIdp(
 async function authenticate(
   { idp, config, keyFor }: IdpClient,
   transaction: IdpTransaction,
-  state: string,
   currentUrl: URL,
   callbackUrl: string,
+  levels: LevelRule,
 ): Promise<IdpAuthentication> {
+  const { state } = transaction;
   // openid-client checks state, iss (required when the IdP advertises it), the code exchange,
   // and the id_token's claims (iss, aud, exp, iat, nonce); the signature is checked below.
   const tokens = await client.authorizationCodeGrant(
@@ -60,18 +70,23 @@ async function authenticate(
   if (!idToken || !idClaims) throw new RelaisError('R2003', { detail: `${idp.uid}: no id_token` });
   await verifySignature(idToken, idp.id_token_signed_response_alg, keyFor);
 
-  const acr = deliveredLevel(idp, idClaims.acr, transaction.requiredAcr);
-  if (!acr) {
-    throw new RelaisError('R2004', { detail: `${idp.uid}: acr ${String(idClaims.acr ?? 'missing')}` });
-  }
-  const claims = await fetchIdentity({ idp, config, keyFor }, tokens.access_token);
-  if (claims.sub !== idClaims.sub)
-    throw new RelaisError('R2003', { detail: `${idp.uid}: userinfo sub differs` });
   // amr only when the IdP gave one (an empty list is none).
   const amrList = Array.isArray(idClaims.amr)
     ? idClaims.amr.filter((v): v is string => typeof v === 'string')
     : [];
   const amr = amrList.length ? amrList : undefined;
+  const acr =
+    levels === 'proconnect'
+      ? establishedLevel(transaction.requiredAcr, idClaims.acr, amr)
+      : deliveredLevel(idp, idClaims.acr, transaction.requiredAcr);
+  if (!acr) {
+    throw new RelaisError(levels === 'proconnect' ? 'R2006' : 'R2004', {
+      detail: `${idp.uid}: acr ${String(idClaims.acr ?? 'missing')}`,
+    });
+  }
+  const claims = await fetchIdentity({ idp, config, keyFor }, tokens.access_token);
+  if (claims.sub !== idClaims.sub)
+    throw new RelaisError('R2003', { detail: `${idp.uid}: userinfo sub differs` });
   return {
     idpUid: idp.uid,
     acr,
@@ -79,6 +94,7 @@ async function authenticate(
     authTime: typeof idClaims.auth_time === 'number' ? idClaims.auth_time : Math.floor(Date.now() / 1000),
     claims,
     idToken,
+    idpAcr: typeof idClaims.acr === 'string' ? idClaims.acr : undefined,
   };
 }
 

@@ -1,6 +1,6 @@
 // The demo a newcomer gets with `npm start`: hub, mock IdP and demo SP all on localhost, so their
 // cookies share one host (browsers ignore ports) and must not collide.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Citizen } from '../support/citizen.ts';
 import { type DemoSetup, startDemoSetup } from '../support/demo.ts';
 
@@ -31,4 +31,36 @@ it('logs a citizen in to the demo SP through the hub and the mock IdP, all on lo
     expect(names.some((name) => name.startsWith(prefix))).toBe(true);
   }
   expect(names.every((name) => /^(relais|mockidp|demosp)_/.test(name))).toBe(true);
+});
+
+describe('PROFILE=proconnect', () => {
+  let pro: DemoSetup;
+  beforeAll(async () => {
+    pro = await startDemoSetup('proconnect');
+  });
+  afterAll(() => pro?.close());
+
+  it("logs an agent of the demo ministry in and shows the agent's claims, acr and amr", async () => {
+    const agent = new Citizen({ redirectUri: 'never://' });
+    await agent.go(`${pro.demoSpUrl}/login`);
+    expect(agent.currentPage().html).toContain('adresse e-mail professionnelle');
+    await agent.submit('class="email-form"', { email: 'camille.dupont@demo.gouv.fr' });
+    expect(agent.currentPage().url.origin).toBe(pro.mockIdpUrl);
+    await agent.loginAs('agent');
+    const home = agent.currentPage();
+    expect(home.url.origin).toBe(pro.demoSpUrl);
+    for (const shown of ['camille.dupont@demo.gouv.fr', 'siret', 'ministere-demo', 'eidas1', 'pwd']) {
+      expect(home.html).toContain(shown);
+    }
+  });
+
+  it('sends any other email to the fallback IdP', async () => {
+    const agent = new Citizen({ redirectUri: 'never://' });
+    await agent.go(`${pro.demoSpUrl}/login`);
+    await agent.submit('class="email-form"', { email: 'someone@association.example' });
+    const page = agent.currentPage();
+    expect(page.url.origin).not.toBe(pro.mockIdpUrl);
+    await agent.loginAs('agent');
+    expect(agent.currentPage().html).toContain('pro-identite-demo');
+  });
 });

@@ -1,6 +1,6 @@
 // The demo a newcomer gets with `npm start`: hub, mock IdP and demo SP on localhost, on free ports,
 // on the embedded stores whatever the environment says.
-import { loadConfig } from '../../src/config/index.ts';
+import { loadConfig, type ProfileName } from '../../src/config/index.ts';
 import { startDemo } from '../../src/demo.ts';
 import { createHub } from '../../src/hub.ts';
 import { freePort } from './net.ts';
@@ -12,19 +12,25 @@ export interface DemoSetup {
   close(): Promise<void>;
 }
 
-export async function startDemoSetup(): Promise<DemoSetup> {
+export async function startDemoSetup(profile: ProfileName = 'franceconnect'): Promise<DemoSetup> {
   const port = await freePort('127.0.0.1');
-  const ports = { mockIdpPort: await freePort('127.0.0.1'), demoSpPort: await freePort('127.0.0.1') };
+  const ports = {
+    mockIdpPort: await freePort('127.0.0.1'),
+    demoSpPort: await freePort('127.0.0.1'),
+    fallbackIdpPort: await freePort('127.0.0.1'),
+  };
   // The embedded default, whatever the environment says: this is what `npm start` runs.
   const config = loadConfig({
     PORT: String(port),
     MOCK_IDP_PORT: String(ports.mockIdpPort),
     DEMO_SP_PORT: String(ports.demoSpPort),
+    FALLBACK_IDP_PORT: String(ports.fallbackIdpPort),
+    PROFILE: profile,
   });
   const hub = await createHub({ config, pgliteDir: null });
   const demo = await hub.app
     .listen({ port, host: config.host })
-    .then(() => startDemo(config.issuer, ports))
+    .then(() => startDemo(config.issuer, ports, undefined, profile))
     .catch(async (error: unknown) => {
       await hub.close();
       throw error;

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
 import pg from 'pg';
 import { DEMO_IDP } from '../../src/config/demo-federation.ts';
-import { loadConfig } from '../../src/config/index.ts';
+import { loadConfig, type ProfileName } from '../../src/config/index.ts';
 import { createHub, type Hub } from '../../src/hub.ts';
 import { createMockIdp, type MockIdp, type MockIdpOptions } from '../../src/mock-idp/index.ts';
 import { type RoundRobin, startRoundRobin } from '../../tools/round-robin.ts';
@@ -15,6 +15,10 @@ import { freePort } from './net.ts';
 export { freePort } from './net.ts';
 
 export const HUB_HOST = '127.0.0.1';
+/** ProConnect: what a test IdP is asked for, and what a test SP is authorised. */
+export const PRO_IDP_SCOPE =
+  'openid given_name usual_name email uid siret siren phone organizational_unit belonging_population chorusdt';
+export const PRO_SP_SCOPE = `${PRO_IDP_SCOPE} idp_id idp_acr`;
 export const SP_HOST = '127.0.0.20';
 
 export interface TestIdp extends Partial<Omit<MockIdpOptions, 'issuer' | 'clients'>> {
@@ -50,7 +54,10 @@ export async function startFederation(spec: {
   sps: TestSp[];
   /** Several hub instances sharing PostgreSQL and Redis, behind a round-robin proxy at the issuer. */
   instances?: number;
+  /** The federation served (default FranceConnect): ProConnect's IdPs and SPs get its scopes. */
+  profile?: ProfileName;
 }): Promise<Federation> {
+  const pro = spec.profile === 'proconnect';
   const hubPort = await freePort(HUB_HOST);
   const issuer = `http://${HUB_HOST}:${hubPort}`;
   const idps = new Map<string, MockIdp>();
@@ -79,6 +86,7 @@ export async function startFederation(spec: {
       client_id: DEMO_IDP.clientId,
       client_secret: DEMO_IDP.clientSecret,
       acr_values: mockOptions.acrValues ?? ['eidas1', 'eidas2', 'eidas3'],
+      ...(pro ? { scope: PRO_IDP_SCOPE } : {}),
       id_token_signed_response_alg: mockOptions.idTokenAlg ?? 'ES256',
       userinfo_signed_response_alg: mockOptions.userinfoAlg ?? null,
       ...(mockOptions.discovery === false ? mock.endpoints : {}),
@@ -93,7 +101,7 @@ export async function startFederation(spec: {
         client_name: `Service ${sp.client_id}`,
         redirect_uris: [`http://${SP_HOST}:${spPort}/${sp.client_id}/callback`],
         post_logout_redirect_uris: [`http://${SP_HOST}:${spPort}/${sp.client_id}/`],
-        scope: 'openid identite_pivot email profile birth',
+        scope: pro ? PRO_SP_SCOPE : 'openid identite_pivot email profile birth',
         acr_values: ['eidas1', 'eidas2', 'eidas3'],
         ...sp,
       },
@@ -111,6 +119,7 @@ export async function startFederation(spec: {
     ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     COOKIE_KEYS: randomBytes(32).toString('hex'),
     IDP_TIMEOUT_MS: '2000',
+    PROFILE: spec.profile ?? 'franceconnect',
   };
   const config = loadConfig(env);
   const hubs: Hub[] = [];

@@ -4,8 +4,10 @@ import { describe, expect, it } from 'vitest';
 import {
   canDeliver,
   deliveredLevel,
+  establishedLevel,
   levelToAsk,
   parseAcrValues,
+  requestedLevel,
   requiredLevel,
   ssoSatisfies,
 } from '../../src/acr.ts';
@@ -53,5 +55,40 @@ describe('SSO', () => {
     expect(ssoSatisfies('eidas3', 'eidas2')).toBe(false);
     expect(ssoSatisfies('eidas2', 'eidas3')).toBe(false);
     expect(ssoSatisfies('unknown', 'eidas1')).toBe(false);
+  });
+});
+
+describe('ProConnect', () => {
+  const essential = (member: Record<string, unknown>, where = 'id_token') =>
+    JSON.stringify({ [where]: { acr: member } });
+
+  it('counts an essential acr in claims (value or values, id_token or userinfo) like acr_values', () => {
+    expect(requestedLevel(undefined, essential({ essential: true, value: 'eidas2' }))).toBe('eidas2');
+    expect(
+      requestedLevel(undefined, essential({ essential: true, values: ['eidas3', 'eidas2'] }, 'userinfo')),
+    ).toBe('eidas2');
+    expect(requestedLevel('eidas2', essential({ essential: true, value: 'eidas1' }))).toBe('eidas1');
+  });
+
+  it('ignores a voluntary acr, an unknown level and a claims parameter that is not JSON', () => {
+    expect(requestedLevel(undefined, essential({ value: 'eidas2' }))).toBeUndefined();
+    expect(requestedLevel(undefined, essential({ essential: true, value: 'loa-high' }))).toBeUndefined();
+    expect(requestedLevel(undefined, '{not json')).toBeUndefined();
+    expect(requestedLevel(undefined, undefined)).toBeUndefined();
+  });
+
+  it('eidas1 needs no second factor', () => {
+    expect(establishedLevel('eidas1', 'eidas1', ['pwd'])).toBe('eidas1');
+    expect(establishedLevel('eidas1', undefined, undefined)).toBe('eidas1');
+    expect(establishedLevel('eidas1', 'eidas2', ['pwd', 'mfa'])).toBe('eidas2');
+  });
+
+  it('eidas2 and eidas3 need the level in acr, or mfa in amr; short of both, nothing', () => {
+    expect(establishedLevel('eidas2', 'eidas2', ['pwd'])).toBe('eidas2');
+    expect(establishedLevel('eidas2', 'eidas3', undefined)).toBe('eidas3');
+    expect(establishedLevel('eidas2', 'eidas1', ['pwd', 'mfa'])).toBe('eidas2');
+    expect(establishedLevel('eidas3', 'eidas1', ['mfa'])).toBe('eidas3');
+    expect(establishedLevel('eidas2', 'eidas1', ['pwd'])).toBeUndefined();
+    expect(establishedLevel('eidas2', 'urn:other', undefined)).toBeUndefined();
   });
 });

@@ -1,11 +1,10 @@
 import { splitScope } from '../../config/federation.ts';
 import { RelaisError } from '../../errors.ts';
-import { SCOPE_CLAIMS } from '../scopes.ts';
 import type { RequestRule } from './types.ts';
 
 /** DataPass: a known scope the SP was not granted is refused; unknown scopes are ignored. */
-export const authorisedScopes: RequestRule = (params, { sp }) => {
+export const authorisedScopes: RequestRule = (params, { sp, scopeClaims }) => {
   const granted = new Set(splitScope(sp.scope));
-  const refused = splitScope(params.scope).filter((scope) => scope in SCOPE_CLAIMS && !granted.has(scope));
+  const refused = splitScope(params.scope).filter((scope) => scope in scopeClaims && !granted.has(scope));
   return refused.length ? new RelaisError('R1005', { detail: refused.join(' ') }) : undefined;
 };

@@ -1,5 +1,6 @@
 import type { IdentityProvider, ServiceProvider } from '../../config/federation.ts';
 import type { RelaisError } from '../../errors.ts';
+import type { ScopeClaims } from '../scopes.ts';
 
 /** The authorization request as the rules see it: raw string parameters. */
 export type AuthorizationParams = Readonly<Record<string, string | undefined>>;
@@ -8,7 +9,9 @@ export interface RuleContext {
   sp: ServiceProvider;
   /** The active IdPs this SP may use. */
   identityProviders: readonly IdentityProvider[];
+  /** The profile's scopes and the claims they release. */
+  scopeClaims: ScopeClaims;
 }
 
-/** A FranceConnect v2 request rule: returns the error to send the SP, or undefined. */
+/** A request rule (FranceConnect v2's, or ProConnect's): returns the error to send the SP, or undefined. */
 export type RequestRule = (params: AuthorizationParams, context: RuleContext) => RelaisError | undefined;

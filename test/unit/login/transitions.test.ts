@@ -21,6 +21,7 @@ import {
   openLogin,
   stillOpen,
   transactionFor,
+  withEmail,
 } from '../../../src/login/transitions.ts';
 import type { IdpTransaction } from '../../../src/rp/transaction.ts';
 
@@ -252,5 +253,56 @@ describe('ending with an error', () => {
     for (const state of LOGIN_STATES) {
       expect(isOpen(inState(state)), state).toBe(state !== 'done' && state !== 'failed');
     }
+  });
+});
+
+describe('ProConnect', () => {
+  const params = {
+    client_id: 'sp-a',
+    redirect_uri: 'https://sp.example/cb',
+    scope: 'openid email siret',
+    login_hint: 'camille.dupont@interieur.gouv.fr',
+    siret_hint: '91742035800017',
+    prompt: 'login',
+    claims: JSON.stringify({ id_token: { acr: { essential: true, value: 'eidas2' } } }),
+  };
+
+  it('opens a login with the hints and prompt, its level from claims, eidas1 by default', () => {
+    const record = openLogin({ uid: 'uid2', params, accountId: undefined }, 'proconnect');
+    expect(record?.request).toMatchObject({
+      acr: 'eidas2',
+      loginHint: 'camille.dupont@interieur.gouv.fr',
+      siretHint: '91742035800017',
+      prompt: 'login',
+    });
+    const plain = openLogin(
+      { uid: 'uid3', params: { ...params, claims: undefined }, accountId: undefined },
+      'proconnect',
+    );
+    expect(plain?.request.acr).toBe('eidas1');
+    // FranceConnect keeps none of ProConnect's parameters.
+    const franceconnect = openLogin({
+      uid: 'uid4',
+      params: { ...params, acr_values: 'eidas1' },
+      accountId: undefined,
+    });
+    expect(franceconnect?.request).not.toHaveProperty('loginHint');
+    expect(franceconnect?.request.acr).toBe('eidas1');
+  });
+
+  it('keeps the email through a departure and a failure, and a new email starts afresh', () => {
+    const routed = withEmail(opened(), 'a@interieur.gouv.fr');
+    const away = leaveForIdp(routed, transaction('uid1.a'));
+    expect(away.email).toBe('a@interieur.gouv.fr');
+    const failed = idpFailed(away, { code: 'R2002', idpUid: 'idp-a' });
+    expect(failed.email).toBe('a@interieur.gouv.fr');
+    const again = withEmail(failed, 'b@culture.gouv.fr');
+    expect(again).toMatchObject({ state: 'created', email: 'b@culture.gouv.fr' });
+    expect(again).not.toHaveProperty('failure');
+    expect(loginRecordSchema.parse(again)).toEqual(again);
+  });
+
+  it.each(['identified', 'done', 'failed'] as const)('refuses an email once the login is %s', (state) => {
+    expectRefused(() => withEmail(inState(state), 'a@interieur.gouv.fr'), state);
   });
 });

@@ -1,7 +1,12 @@
 // The FranceConnect v2 authorization rules, one by one, on plain parameters.
 import { describe, expect, it } from 'vitest';
 import type { Acr } from '../../../src/acr.ts';
-import { checkAuthorizationRequest, type RuleContext } from '../../../src/op/rules/index.ts';
+import {
+  checkAuthorizationRequest,
+  PRO_REQUEST_RULES,
+  type RuleContext,
+} from '../../../src/op/rules/index.ts';
+import { PRO_SCOPE_CLAIMS, SCOPE_CLAIMS } from '../../../src/op/scopes.ts';
 import { identityProvider, serviceProvider } from '../../support/fixtures.ts';
 
 const sp = serviceProvider({ scope: 'openid identite_pivot email', acr_values: ['eidas1', 'eidas2'] });
@@ -9,6 +14,7 @@ const idp = (uid: string, acr_values: Acr[]) => identityProvider(uid, { acr_valu
 const context: RuleContext = {
   sp,
   identityProviders: [idp('low', ['eidas1']), idp('high', ['eidas1', 'eidas2'])],
+  scopeClaims: SCOPE_CLAIMS,
 };
 
 const valid = {
@@ -56,7 +62,7 @@ describe('FC v2 authorization rules', () => {
   it('accept a level some allowed IdP can deliver, refuse one none can', () => {
     expect(codeOf({ ...valid, acr_values: 'eidas2' })).toBeUndefined();
     expect(
-      codeOf({ ...valid, acr_values: 'eidas2' }, { sp, identityProviders: [idp('low', ['eidas1'])] }),
+      codeOf({ ...valid, acr_values: 'eidas2' }, { ...context, identityProviders: [idp('low', ['eidas1'])] }),
     ).toBe('R1011');
   });
 
@@ -68,5 +74,44 @@ describe('FC v2 authorization rules', () => {
     const failure = checkAuthorizationRequest({ ...valid, scope: 'openid phone' }, context);
     expect(failure?.entry.oauth).toBe('invalid_scope');
     expect(failure?.description).toMatch(/phone.*\[R1004\]$/);
+  });
+});
+
+describe('ProConnect authorization rules', () => {
+  const proSp = serviceProvider({
+    scope: 'openid given_name usual_name email siret phone',
+    acr_values: ['eidas1', 'eidas2'],
+  });
+  const pro: RuleContext = { ...context, sp: proSp, scopeClaims: PRO_SCOPE_CLAIMS };
+  const proValid = { scope: 'openid email siret', state: 'state-value', nonce: 'n'.repeat(22) };
+  const proCode = (params: Record<string, string | undefined>, ctx = pro) =>
+    checkAuthorizationRequest(params, ctx, PRO_REQUEST_RULES)?.code;
+
+  it('need neither prompt nor acr_values, and accept phone (a ProConnect claim)', () => {
+    expect(proCode(proValid)).toBeUndefined();
+    expect(proCode({ ...proValid, scope: 'openid phone' })).toBeUndefined();
+  });
+
+  it('accept prompt login, consent and none alone; refuse anything else', () => {
+    for (const prompt of ['login', 'consent', 'login consent', 'none'])
+      expect(proCode({ ...proValid, prompt })).toBeUndefined();
+    expect(proCode({ ...proValid, prompt: 'none login' })).toBe('R1014');
+    expect(proCode({ ...proValid, prompt: 'select_account' })).toBe('R1014');
+  });
+
+  it('count an essential acr in claims like acr_values', () => {
+    const claims = (value: string) => JSON.stringify({ id_token: { acr: { essential: true, value } } });
+    expect(proCode({ ...proValid, claims: claims('eidas2') })).toBeUndefined();
+    expect(proCode({ ...proValid, claims: claims('eidas3') })).toBe('R1010');
+    expect(
+      proCode(
+        { ...proValid, claims: claims('eidas2') },
+        { ...pro, identityProviders: [idp('low', ['eidas1'])] },
+      ),
+    ).toBe('R1011');
+  });
+
+  it('still refuse a scope the SP is not authorised for', () => {
+    expect(proCode({ ...proValid, scope: 'openid siren' })).toBe('R1005');
   });
 });
