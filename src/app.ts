@@ -24,7 +24,7 @@ import { pageContext } from './http/page-context.ts';
 import { createPages } from './http/pages.ts';
 import { securityHeaders, setSecurityHeaders } from './http/security.ts';
 import { aboutModel, errorCodesModel } from './http/view-models.ts';
-import type { LoginDependencies } from './login/flow.ts';
+import { type LoginDependencies, silentLogin } from './login/flow.ts';
 import { hubSessionSlot } from './login/hub-session.ts';
 import { LOGIN_SLOT } from './login/record.ts';
 import { loginWithInteraction } from './login/way-back.ts';
@@ -206,6 +206,8 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
       cookieKeys: deps.secrets.cookieKeys,
       session: deps.session,
       pages: pages.providerPages,
+      // ProConnect's prompt=none answered from the hub session (login/flow.ts), bound at request time.
+      silentLogin: profile === 'proconnect' ? (request) => silentLogin(login, request) : undefined,
     });
     built.on('server_error', (_ctx, error) =>
       app.log.error({ err: { name: error.name, message: error.message } }, 'oidc-provider server error'),
@@ -285,6 +287,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
 /** The hub's own routes whose duration is a hop of the login. */
 const HUB_HOPS: Record<string, Hop> = {
   'GET /interaction/:uid': 'mire',
+  'POST /interaction/:uid/email': 'email',
   'POST /interaction/:uid/idp': 'idp_redirect',
   'GET /idp/callback': 'callback',
   'POST /interaction/:uid/consent': 'consent',

@@ -2,7 +2,7 @@
 // (login/transitions.ts) and writes the record once, then tells http/ what to show or where to go.
 // oidc-provider stays behind op/, openid-client behind rp/; nothing here knows about HTTP.
 import { randomBytes } from 'node:crypto';
-import { acrRank, canDeliver } from '../acr.ts';
+import { acrRank, canDeliver, requestedLevel } from '../acr.ts';
 import type { IdentityProvider, ServiceProvider } from '../config/federation.ts';
 import type { ProfileName } from '../config/index.ts';
 import { RelaisError } from '../errors.ts';
@@ -23,7 +23,14 @@ import { authenticateAtIdp, type IdpAuthentication } from '../rp/callback.ts';
 import type { IdpClients } from '../rp/identity-providers.ts';
 import type { Registry } from '../store/registry-cache.ts';
 import type { Slot, Stored } from '../store/slot.ts';
-import { canReuse, type HubSessions, hubSessionFor, keepHubSession, loadHubSession } from './hub-session.ts';
+import {
+  canReuse,
+  type HubSession,
+  type HubSessions,
+  hubSessionFor,
+  keepHubSession,
+  loadHubSession,
+} from './hub-session.ts';
 import { type CitizenIdentity, identityFingerprint, toAgentIdentity, toCitizenIdentity } from './identity.ts';
 import { type MireEntry, mireEntries, unavailableReason } from './mire.ts';
 import type { LoginFailure, LoginIn, LoginRecord, OpenLogin } from './record.ts';
@@ -410,7 +417,11 @@ async function finishLogin(
 }
 
 /** What the SP receives: its sector's `sub`, and the claims the consent page listed. */
-function releasedTo(deps: LoginDependencies, sp: ServiceProvider, login: LoginIn<'identified'>) {
+function releasedTo(
+  deps: LoginDependencies,
+  sp: ServiceProvider,
+  login: { request: { scope: string; claims?: string | undefined }; identity: CitizenIdentity },
+) {
   const sub = deriveSub(deps.subSecret, sp.sector_identifier ?? sp.client_id, login.identity.identityKey);
   const released = releasedClaims(login.request, sp.scope, deps.scopeClaims);
   const claims = Object.fromEntries(
@@ -563,17 +574,16 @@ async function showAgentLogin(
 ): Promise<Step> {
   const failure = login.state === 'created' ? login.failure : undefined;
   const { acr: required, idpHint } = login.request;
-  if (session && !failure && !promptsOf(login).has('login') && (!idpHint || idpHint === session.idpUid)) {
-    const idp = deps.registry.identityProvidersFor(sp).find((candidate) => candidate.uid === session.idpUid);
-    if (idp && (!sp.public_agents_only || idp.public_sector)) {
-      // The SSO: the session's IdP login stands for this SP too, at the level it reached; an SP
-      // asking more sends the agent back to that IdP for it.
-      if (acrRank(session.acr) >= acrRank(required)) {
-        const identified = identify(stored.value, session);
-        return finishLogin(deps, stored, identified, sp);
-      }
-      return leaveFor(deps, stored, idp.uid, session.claims['email'], true);
+  const idp =
+    session && !failure && !promptsOf(login).has('login') && reusableIdp(deps, session, sp, idpHint);
+  if (session && idp) {
+    // The SSO: the session's IdP login stands for this SP too, at the level it reached; an SP
+    // asking more sends the agent back to that IdP for it.
+    if (acrRank(session.acr) >= acrRank(required)) {
+      const identified = identify(stored.value, session);
+      return finishLogin(deps, stored, identified, sp);
     }
+    return leaveFor(deps, stored, idp.uid, session.claims['email'], true);
   }
   if (failure) return emailStep(deps, login, sp, { email: login.email, banner: bannerOf(deps, failure) });
   if (idpHint) return leaveFor(deps, stored, idpHint);
@@ -659,4 +669,52 @@ function emailStep(
     });
   }
   return { page: 'email', login, sp, ...view };
+}
+
+/** The hub session's IdP, when this SP may be served by it (allowed, public if it must be, hinted). */
+function reusableIdp(
+  deps: LoginDependencies,
+  session: HubSession,
+  sp: ServiceProvider,
+  idpHint: string | undefined,
+): IdentityProvider | undefined {
+  if (idpHint && idpHint !== session.idpUid) return undefined;
+  const idp = deps.registry.identityProvidersFor(sp).find((candidate) => candidate.uid === session.idpUid);
+  return idp && (!sp.public_agents_only || idp.public_sector) ? idp : undefined;
+}
+
+/**
+ * ProConnect's prompt=none: the browser's live hub session answers for this SP without a page, when
+ * its IdP may serve the SP and reached the level asked; what the SP receives then (the op/ side
+ * writes the grant). undefined: login_required, as without a session.
+ */
+export async function silentLogin(
+  deps: LoginDependencies,
+  request: { accountId: string; clientId: string; params: Readonly<Record<string, unknown>> },
+): Promise<{ sub: string; claims: Record<string, string>; grantTtl: number } | undefined> {
+  if (deps.profile !== 'proconnect') return undefined;
+  const sp = deps.registry.serviceProvider(request.clientId);
+  const session = sp && (await loadHubSession(deps.hubSessions, request.accountId, deps.session));
+  if (!sp || !session) return undefined;
+  const text = (name: string) => {
+    const value = request.params[name];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const required = requestedLevel(text('acr_values'), text('claims')) ?? 'eidas1';
+  if (!reusableIdp(deps, session, sp, text('idp_hint')) || acrRank(session.acr) < acrRank(required)) {
+    return undefined;
+  }
+  const { sub, claims } = releasedTo(deps, sp, {
+    request: { scope: text('scope') ?? '', claims: text('claims') },
+    identity: session,
+  });
+  deps.events.emit({
+    name: 'consent.given',
+    clientId: sp.client_id,
+    idpUid: session.idpUid,
+    acr: session.acr,
+    sessionId: hashId(session.citizenSessionId),
+    data: { sub: hashId(sub), silent: true },
+  });
+  return { sub, claims, grantTtl: grantTtlFor(grantTypesOf(sp)) };
 }

@@ -10,6 +10,8 @@ import type { BusinessEvent } from './events.ts';
 export type Hop =
   | 'authorize'
   | 'mire'
+  /** ProConnect: the agent's email, routed. */
+  | 'email'
   | 'idp_redirect'
   | 'callback'
   | 'consent'

@@ -93,27 +93,14 @@ async function finishWithConsent(
   grantTtl: number,
   alongside: (grantId: string) => Array<Promise<unknown>>,
 ): Promise<string> {
-  // expiresIn: this grant's lifetime, known here (oidc-provider's ttl hook has no request context).
-  // The id is chosen here (as oidc-provider would: 256 random bits) so that the grant and what the
-  // caller keeps for it are written together, in one round trip.
-  const grantId = randomBytes(32).toString('base64url');
   const params = interaction.params as Record<string, unknown>;
-  const grant = new provider.Grant({
-    jti: grantId,
+  const grant = grantFor(provider, scopeClaims, {
     accountId: login.citizenSessionId,
     clientId: String(params['client_id']),
-    expiresIn: grantTtl,
-  } as ConstructorParameters<typeof provider.Grant>[0]);
-  const scope = typeof params['scope'] === 'string' ? params['scope'] : undefined;
-  grant.addOIDCScope(
-    splitScope(scope)
-      .filter((name) => name in scopeClaims)
-      .join(' '),
-  );
-  const requestedClaims = claimsParameterNames(
-    typeof params['claims'] === 'string' ? params['claims'] : undefined,
-  );
-  if (requestedClaims.length) grant.addOIDCClaims(requestedClaims);
+    params,
+    ttl: grantTtl,
+  });
+  const grantId = grant.jti;
   interaction.result = {
     login: {
       accountId: login.citizenSessionId,
@@ -127,4 +114,34 @@ async function finishWithConsent(
   await Promise.all([grant.save(), ...alongside(grantId)]);
   await saveInteraction(interaction);
   return interaction.returnTo;
+}
+
+/**
+ * A grant for the scopes (of the profile) and claims an authorization request asks. Its id is
+ * chosen here (as oidc-provider would: 256 random bits) so that the grant and what the caller keeps
+ * for it are written together, in one round trip; expiresIn is this grant's lifetime, known here
+ * (oidc-provider's ttl hook has no request context).
+ */
+export function grantFor(
+  provider: Provider,
+  scopeClaims: ScopeClaims,
+  request: { accountId: string; clientId: string; params: Readonly<Record<string, unknown>>; ttl: number },
+): InstanceType<Provider['Grant']> & { jti: string } {
+  const jti = randomBytes(32).toString('base64url');
+  const grant = new provider.Grant({
+    jti,
+    accountId: request.accountId,
+    clientId: request.clientId,
+    expiresIn: request.ttl,
+  } as ConstructorParameters<typeof provider.Grant>[0]);
+  const scope = request.params['scope'];
+  grant.addOIDCScope(
+    splitScope(typeof scope === 'string' ? scope : undefined)
+      .filter((name) => name in scopeClaims)
+      .join(' '),
+  );
+  const claims = request.params['claims'];
+  const requestedClaims = claimsParameterNames(typeof claims === 'string' ? claims : undefined);
+  if (requestedClaims.length) grant.addOIDCClaims(requestedClaims);
+  return Object.assign(grant, { jti });
 }

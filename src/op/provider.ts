@@ -13,6 +13,7 @@ import type { Slot } from '../store/slot.ts';
 import { findAccount, type GrantIdentity, pairwiseSubject } from './account.ts';
 import { codeAuthorizationErrors } from './authorization-error-codes.ts';
 import { toClientMetadata } from './clients.ts';
+import { grantFor } from './interaction.ts';
 import { checkAuthorizationRequest, requestRulesOf } from './rules/index.ts';
 import { scopeClaimsOf } from './scopes.ts';
 import { remainingSessionTtl, type SessionLifetime } from './session-lifetime.ts';
@@ -44,7 +45,18 @@ export interface ProviderOptions {
   cookieKeys: string[];
   session: SessionLifetime;
   pages: ProviderPages;
+  /**
+   * ProConnect's prompt=none: what this SP receives from the browser's live hub session, when it
+   * may be reused without a page (undefined: login_required, as without a session).
+   */
+  silentLogin?: SilentLogin | undefined;
 }
+
+export type SilentLogin = (request: {
+  accountId: string;
+  clientId: string;
+  params: Readonly<Record<string, unknown>>;
+}) => Promise<{ sub: string; claims: Record<string, string>; grantTtl: number } | undefined>;
 
 /** Lifetimes a national hub can afford (FranceConnect: tokens 60 s, session 30 min). */
 export const CODE_TTL = 60;
@@ -152,6 +164,13 @@ export function createProvider(options: ProviderOptions): Provider {
       },
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: relaisPolicy() },
+    loadExistingGrant: async (ctx) => {
+      if (options.silentLogin && isSilentRequest(ctx)) return silentGrant(ctx, options.silentLogin);
+      // oidc-provider's own: the grant the interaction just named, or this client's in the session.
+      const grantId =
+        ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session?.grantIdFor(ctx.oidc.client?.clientId ?? '');
+      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+    },
     ttl: {
       AuthorizationCode: CODE_TTL,
       AccessToken: ACCESS_TOKEN_TTL,
@@ -166,6 +185,33 @@ export function createProvider(options: ProviderOptions): Provider {
     renderError: options.pages.error,
   };
 
+  // The grant a prompt=none request got from the hub session: the login check needs no page then.
+  const silentGrants = new WeakSet<object>();
+  async function silentGrant(ctx: KoaContextWithOIDC, silentLogin: SilentLogin) {
+    const accountId = ctx.oidc.session?.accountId;
+    const clientId = ctx.oidc.client?.clientId;
+    if (!accountId || !clientId) return undefined;
+    const params = ctx.oidc.params as Record<string, unknown>;
+    const released = await silentLogin({ accountId, clientId, params });
+    if (!released) return undefined;
+    const grant = grantFor(ctx.oidc.provider, scopeClaims, {
+      accountId,
+      clientId,
+      params,
+      ttl: released.grantTtl,
+    });
+    const exp = Math.floor(Date.now() / 1000) + released.grantTtl;
+    await Promise.all([
+      grant.save(),
+      grantIdentities.put(grant.jti, { sub: released.sub, claims: released.claims, exp }),
+    ]);
+    silentGrants.add(ctx);
+    return grant;
+  }
+  configuration.interactions = {
+    ...configuration.interactions,
+    policy: relaisPolicy((ctx) => silentGrants.has(ctx)),
+  };
   const provider = new Provider(options.issuer, configuration);
   provider.use(codeAuthorizationErrors);
   // JSON errors (token, userinfo…) point at the documentation of the hub's errors.
@@ -181,16 +227,23 @@ export function createProvider(options: ProviderOptions): Provider {
   return provider;
 }
 
-/** The default policy, plus: every authorization request goes through the hub's mire. */
-function relaisPolicy() {
+/** A ProConnect prompt=none authorization request (not its resume, which carries a result). */
+function isSilentRequest(ctx: KoaContextWithOIDC): boolean {
+  return ctx.oidc.route === 'authorization' && !ctx.oidc.result && ctx.oidc.prompts.has('none');
+}
+
+/**
+ * The default policy, plus: every authorization request goes through the hub's mire, except a
+ * prompt=none one the hub session answered (`silent`).
+ */
+function relaisPolicy(silent: (ctx: KoaContextWithOIDC) => boolean = () => false) {
   const { base, Check } = interactionPolicy;
   const policy = base();
-  policy
-    .get('login')
-    ?.checks.add(
-      new Check('relais_mire', 'every login goes through the mire', (ctx) =>
-        ctx.oidc.result?.login ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT,
-      ),
-    );
+  policy.get('login')?.checks.add(
+    // prompt=none that the hub cannot answer alone: the agent must authenticate (OIDC Core §3.1.2.6).
+    new Check('relais_mire', 'every login goes through the mire', 'login_required', (ctx) =>
+      ctx.oidc.result?.login || silent(ctx) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT,
+    ),
+  );
   return policy;
 }

@@ -355,6 +355,39 @@ describe('sessions', () => {
     expect(params.get('iss')).toBe(federation.issuer);
   });
 
+  it('prompt=none with a live hub session answers at once with a code, and login_required beyond it', async () => {
+    const first = await start();
+    await typeEmail(first.citizen, 'camille.dupont@interieur.gouv.fr');
+    const one = await finish(first);
+    const silently = async (params: Record<string, string | undefined>) => {
+      const config = await spClient(federation, 'sp-interieur');
+      const request = await authorizeRequest(federation, config, {
+        scope: PRO_SP_SCOPE,
+        acr_values: undefined,
+        prompt: 'none',
+        ...params,
+      });
+      const citizen = new Citizen(request);
+      Object.assign(citizen, { browser: first.citizen.browser });
+      await citizen.go(request.url);
+      return { config, request, citizen };
+    };
+    const silent = await silently({});
+    const params = silent.citizen.spParams();
+    expect(params.get('iss')).toBe(federation.issuer);
+    const tokens = await redeemCode(silent);
+    const userinfo = await client.fetchUserInfo(
+      silent.config,
+      tokens.access_token,
+      tokens.claims()?.sub as string,
+    );
+    expect(userinfo['email']).toBe(one.userinfo['email']);
+    expect(userinfo['idp_id']).toBe('interieur');
+    // The session reached eidas1: a request for eidas2 cannot be answered without the agent.
+    const higher = await silently({ acr_values: 'eidas2' });
+    expect(higher.citizen.spParams().get('error')).toBe('login_required');
+  });
+
   it('SSO: a second SP gets its code without the email page; prompt=login asks again', async () => {
     const first = await start();
     await typeEmail(first.citizen, 'camille.dupont@interieur.gouv.fr');

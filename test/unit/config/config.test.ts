@@ -13,8 +13,17 @@ describe('configuration from the environment', () => {
       demoSpPort: 3002,
       mockIdpUrl: 'http://localhost:3001',
       demoSpUrl: 'http://localhost:3002',
+      fallbackIdpPort: 3003,
+      fallbackIdpUrl: 'http://localhost:3003',
       inProcess: true,
     });
+    expect(config.profile).toBe('franceconnect');
+  });
+
+  it('serves ProConnect with PROFILE=proconnect, and nothing else', () => {
+    expect(loadConfig({ PROFILE: 'proconnect' }).profile).toBe('proconnect');
+    expect(() => loadConfig({ PROFILE: 'agentconnect' })).toThrow(/^invalid environment: PROFILE: /);
+    expect(loadConfig({ FALLBACK_IDP_PORT: '4100' }).demo?.fallbackIdpUrl).toBe('http://localhost:4100');
   });
 
   it('names the variable of a bad value in one line', () => {
