@@ -164,13 +164,6 @@ export function createProvider(options: ProviderOptions): Provider {
       },
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: relaisPolicy() },
-    loadExistingGrant: async (ctx) => {
-      if (options.silentLogin && isSilentRequest(ctx)) return silentGrant(ctx, options.silentLogin);
-      // oidc-provider's own: the grant the interaction just named, or this client's in the session.
-      const grantId =
-        ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session?.grantIdFor(ctx.oidc.client?.clientId ?? '');
-      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
-    },
     ttl: {
       AuthorizationCode: CODE_TTL,
       AccessToken: ACCESS_TOKEN_TTL,
@@ -208,10 +201,20 @@ export function createProvider(options: ProviderOptions): Provider {
     silentGrants.add(ctx);
     return grant;
   }
-  configuration.interactions = {
-    ...configuration.interactions,
-    policy: relaisPolicy((ctx) => silentGrants.has(ctx)),
-  };
+  const { silentLogin } = options;
+  if (silentLogin) {
+    configuration.interactions = {
+      ...configuration.interactions,
+      policy: relaisPolicy((ctx) => silentGrants.has(ctx)),
+    };
+    configuration.loadExistingGrant = async (ctx) => {
+      if (isSilentRequest(ctx)) return silentGrant(ctx, silentLogin);
+      // oidc-provider's own: the grant the interaction just named, or this client's in the session.
+      const grantId =
+        ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session?.grantIdFor(ctx.oidc.client?.clientId ?? '');
+      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+    };
+  }
   const provider = new Provider(options.issuer, configuration);
   provider.use(codeAuthorizationErrors);
   // JSON errors (token, userinfo…) point at the documentation of the hub's errors.
