@@ -313,7 +313,6 @@ export async function returnFromIdp(deps: LoginDependencies, url: URL): Promise<
   deps.events.emit({ name: 'identity.verified', idpUid, acr: identity.acr, interactionId: uid });
   if (deps.profile === 'proconnect') {
     // No consent page: the login ends here, the record moving from at_idp to done at once.
-    transactionFor(stored.value, state);
     const identified = identify(stored.value, identity);
     return finishLogin(deps, stored, identified, serviceProviderOf(deps, identified));
   }
@@ -586,7 +585,10 @@ async function showAgentLogin(
     return leaveFor(deps, stored, idp.uid, session.claims['email'], true);
   }
   if (failure) return emailStep(deps, login, sp, { email: login.email, banner: bannerOf(deps, failure) });
+  // Back from the IdP (the browser's back button): the address again, to keep or correct.
+  if (login.state === 'at_idp') return emailStep(deps, login, sp, { email: login.email });
   if (idpHint) return leaveFor(deps, stored, idpHint);
+  // The agent's own address (a reload of the choice among several IdPs), or the SP's login_hint.
   const hinted = normaliseEmail(login.email ?? login.request.loginHint);
   if (hinted) return routeAgent(deps, stored, login, sp, hinted);
   return emailStep(deps, login, sp, {});

@@ -200,6 +200,21 @@ describe('the email page routes the agent', () => {
     atIdp(login.citizen, 'pro-identite');
   });
 
+  it('shows the address again, to correct, when the agent comes back from the IdP', async () => {
+    const login = await start();
+    const emailPage = login.citizen.currentPage().url;
+    await typeEmail(login.citizen, 'camille.dupont@culture.gouv.fr');
+    await login.citizen.chooseIdp('culture-a');
+    atIdp(login.citizen, 'culture-a');
+    await login.citizen.go(emailPage);
+    const page = login.citizen.currentPage();
+    expect(page.url.origin).toBe(federation.issuer);
+    expect(page.html).toContain('value="camille.dupont@culture.gouv.fr"');
+    await typeEmail(login.citizen, 'camille.dupont@interieur.gouv.fr');
+    atIdp(login.citizen, 'interieur');
+    await finish(login);
+  });
+
   it('answers an address that is not one with the page again, the error tied to the field', async () => {
     const login = await start();
     await typeEmail(login.citizen, 'camille.dupont');
