@@ -78,11 +78,6 @@ export const ERRORS = {
     oauth: 'invalid_request',
     description: 'the authorization request is invalid',
   },
-  R1014: {
-    status: 400,
-    oauth: 'invalid_request',
-    description: 'prompt must be login, consent or none (none alone)',
-  },
   R2001: {
     status: 400,
     oauth: 'access_denied',

@@ -43,7 +43,8 @@ const envSchema = z.object({
       )
       .optional(),
   ),
-  PGLITE_DIR: z.string().default('.relais/pglite'),
+  // Default: .relais/pglite, or .relais/pglite-proconnect (the two demos keep apart registries).
+  PGLITE_DIR: optionalString,
   ALLOW_INSECURE_HTTP: flag.default(false),
   IDP_TIMEOUT_MS: z.coerce.number().int().min(500).max(60_000).default(5000),
   SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1800),
@@ -162,7 +163,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     redisUrl: e.REDIS_URL,
     federationFile: e.FEDERATION_FILE,
     secrets,
-    pgliteDir: e.PGLITE_DIR,
+    pgliteDir: e.PGLITE_DIR ?? (e.PROFILE === 'proconnect' ? '.relais/pglite-proconnect' : '.relais/pglite'),
     allowInsecureHttp: e.ALLOW_INSECURE_HTTP,
     idpTimeoutMs: e.IDP_TIMEOUT_MS,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,

@@ -215,8 +215,6 @@ async function leaveFor(
   idpUid: string | undefined,
   /** ProConnect: the email that routed the agent, kept with the login and sent as login_hint. */
   email?: string,
-  /** ProConnect: a fresh IdP login even without the SP's prompt=login (a step up in level). */
-  stepUp = false,
 ): Promise<Step> {
   const login = stillOpen(stored.value);
   const sp = serviceProviderOf(deps, login);
@@ -244,8 +242,10 @@ async function leaveFor(
       uiLocales: login.request.uiLocales,
       ...(agent
         ? {
-            // ProConnect forwards prompt=login only when the SP sent it.
-            forceLogin: stepUp || promptsOf(login).has('login'),
+            // ProConnect forwards prompt=login when the SP sent it, and asks it when the browser's
+            // hub session could not answer this SP (a step up, another agent, another IdP): the
+            // IdP's own session would log the same person in again, at the same level.
+            forceLogin: promptsOf(login).has('login') || login.citizenSessionId !== undefined,
             loginHint: email ?? login.email ?? login.request.loginHint,
             siretHint: login.request.siretHint,
           }
@@ -574,15 +574,18 @@ async function showAgentLogin(
   const failure = login.state === 'created' ? login.failure : undefined;
   const { acr: required, idpHint } = login.request;
   const idp =
-    session && !failure && !promptsOf(login).has('login') && reusableIdp(deps, session, sp, idpHint);
+    session &&
+    !failure &&
+    !promptsOf(login).has('login') &&
+    reusableIdp(deps, session, sp, { idpHint, loginHint: login.request.loginHint });
   if (session && idp) {
     // The SSO: the session's IdP login stands for this SP too, at the level it reached; an SP
-    // asking more sends the agent back to that IdP for it.
+    // asking more sends the agent back to that IdP for it, if it can reach it.
     if (acrRank(session.acr) >= acrRank(required)) {
       const identified = identify(stored.value, session);
       return finishLogin(deps, stored, identified, sp);
     }
-    return leaveFor(deps, stored, idp.uid, session.claims['email'], true);
+    if (canDeliver(idp, required)) return leaveFor(deps, stored, idp.uid, session.claims['email']);
   }
   if (failure) return emailStep(deps, login, sp, { email: login.email, banner: bannerOf(deps, failure) });
   // Back from the IdP (the browser's back button): the address again, to keep or correct.
@@ -673,14 +676,21 @@ function emailStep(
   return { page: 'email', login, sp, ...view };
 }
 
-/** The hub session's IdP, when this SP may be served by it (allowed, public if it must be, hinted). */
+/**
+ * The hub session's IdP, when this SP may be served by it: allowed, public if it must be, the one
+ * hinted, and for the agent hinted (an SP's login_hint naming someone else asks a new login).
+ */
 function reusableIdp(
   deps: LoginDependencies,
   session: HubSession,
   sp: ServiceProvider,
-  idpHint: string | undefined,
+  hints: { idpHint: string | undefined; loginHint: string | undefined },
 ): IdentityProvider | undefined {
-  if (idpHint && idpHint !== session.idpUid) return undefined;
+  if (hints.idpHint && hints.idpHint !== session.idpUid) return undefined;
+  const hinted = hints.loginHint === undefined ? undefined : normaliseEmail(hints.loginHint);
+  if (hints.loginHint !== undefined && hinted?.toLowerCase() !== session.claims['email']?.toLowerCase()) {
+    return undefined;
+  }
   const idp = deps.registry.identityProvidersFor(sp).find((candidate) => candidate.uid === session.idpUid);
   return idp && (!sp.public_agents_only || idp.public_sector) ? idp : undefined;
 }
@@ -703,7 +713,8 @@ export async function silentLogin(
     return typeof value === 'string' && value !== '' ? value : undefined;
   };
   const required = requestedLevel(text('acr_values'), text('claims')) ?? 'eidas1';
-  if (!reusableIdp(deps, session, sp, text('idp_hint')) || acrRank(session.acr) < acrRank(required)) {
+  const hints = { idpHint: text('idp_hint'), loginHint: text('login_hint') };
+  if (!reusableIdp(deps, session, sp, hints) || acrRank(session.acr) < acrRank(required)) {
     return undefined;
   }
   const { sub, claims } = releasedTo(deps, sp, {

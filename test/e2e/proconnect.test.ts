@@ -433,6 +433,21 @@ describe('sessions', () => {
     Object.assign(third, { browser: citizen.browser });
     await third.go(again.url);
     expect(third.currentPage().html).toContain('class="email-form"');
+    // An SP's login_hint naming another agent is not answered by this agent's session.
+    const other = await authorizeRequest(federation, config, {
+      scope: PRO_SP_SCOPE,
+      acr_values: undefined,
+      prompt: undefined,
+      login_hint: 'noe.garnier@interieur.gouv.fr',
+    });
+    const fourth = new Citizen(other);
+    Object.assign(fourth, { browser: citizen.browser });
+    await fourth.go(other.url);
+    atIdp(fourth, 'interieur');
+    const sent = idp('interieur').lastAuthorization();
+    expect(sent?.['login_hint']).toBe('noe.garnier@interieur.gouv.fr');
+    // A fresh login at the IdP, whose own session is the first agent's.
+    expect(sent?.['prompt']).toBe('login');
   });
 });
 

@@ -8,7 +8,7 @@ import { forbiddenScopes } from './forbidden-scopes.ts';
 import { idpHint } from './idp-hint.ts';
 import { nonceRequired } from './nonce.ts';
 import { openidScope } from './openid-scope.ts';
-import { proAcrValues, proIdpHint, proPrompt } from './pro.ts';
+import { proAcrValues, proIdpHint, proSiretHint } from './pro.ts';
 import { promptLoginConsent } from './prompt.ts';
 import { queryResponseMode } from './response-mode.ts';
 import { stateRequired } from './state.ts';
@@ -33,9 +33,9 @@ export const PRO_REQUEST_RULES: readonly RequestRule[] = [
   openidScope,
   authorisedScopes,
   nonceRequired,
-  proPrompt,
   proAcrValues,
   proIdpHint,
+  proSiretHint,
 ];
 
 export function requestRulesOf(profile: ProfileName): readonly RequestRule[] {

@@ -22,6 +22,9 @@ describe('configuration from the environment', () => {
 
   it('serves ProConnect with PROFILE=proconnect, and nothing else', () => {
     expect(loadConfig({ PROFILE: 'proconnect' }).profile).toBe('proconnect');
+    // The two demos keep apart embedded registries (an upsert never deletes the other's IdPs).
+    expect(loadConfig({ PROFILE: 'proconnect' }).pgliteDir).toBe('.relais/pglite-proconnect');
+    expect(loadConfig({}).pgliteDir).toBe('.relais/pglite');
     expect(() => loadConfig({ PROFILE: 'agentconnect' })).toThrow(/^invalid environment: PROFILE: /);
     expect(loadConfig({ FALLBACK_IDP_PORT: '4100' }).demo?.fallbackIdpUrl).toBe('http://localhost:4100');
   });

@@ -92,11 +92,23 @@ describe('ProConnect authorization rules', () => {
     expect(proCode({ ...proValid, scope: 'openid phone' })).toBeUndefined();
   });
 
-  it('accept prompt login, consent and none alone; refuse anything else', () => {
-    for (const prompt of ['login', 'consent', 'login consent', 'none'])
-      expect(proCode({ ...proValid, prompt })).toBeUndefined();
-    expect(proCode({ ...proValid, prompt: 'none login' })).toBe('R1014');
-    expect(proCode({ ...proValid, prompt: 'select_account' })).toBe('R1014');
+  it('admit on a public_agents_only SP only an idp_hint of the public sector', () => {
+    const publicOnly: RuleContext = {
+      ...pro,
+      sp: { ...proSp, public_agents_only: true },
+      identityProviders: [
+        identityProvider('ministry', { public_sector: true }),
+        identityProvider('fallback', { fallback: true }),
+      ],
+    };
+    expect(proCode({ ...proValid, idp_hint: 'ministry' }, publicOnly)).toBeUndefined();
+    expect(proCode({ ...proValid, idp_hint: 'fallback' }, publicOnly)).toBe('R1012');
+  });
+
+  it('accept a siret_hint that is a SIRET, refuse anything else', () => {
+    expect(proCode({ ...proValid, siret_hint: '55210055400013' })).toBeUndefined();
+    expect(proCode({ ...proValid, siret_hint: '55210055400014' })).toBe('R1013');
+    expect(proCode({ ...proValid, siret_hint: '<script>' })).toBe('R1013');
   });
 
   it('count an essential acr in claims like acr_values', () => {
