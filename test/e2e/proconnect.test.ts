@@ -3,6 +3,7 @@
 // SSO, the SP's hints; no consent page.
 import * as client from 'openid-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { confirmLogout } from '../support/browser.ts';
 import { Citizen, expectSpError } from '../support/citizen.ts';
 import {
   authorizeRequest,
@@ -448,6 +449,31 @@ describe('sessions', () => {
     expect(sent?.['login_hint']).toBe('noe.garnier@interieur.gouv.fr');
     // A fresh login at the IdP, whose own session is the first agent's.
     expect(sent?.['prompt']).toBe('login');
+  });
+});
+
+describe('logout', () => {
+  it("goes through the agent's IdP and back to the SP; the next login asks the email again", async () => {
+    const login = await start();
+    await typeEmail(login.citizen, 'camille.dupont@interieur.gouv.fr');
+    const { tokens } = await finish(login);
+    const sp = federation.sps.get('sp-pro');
+    const postLogout = sp?.post_logout_redirect_uris[0] ?? '';
+    const endSession = client.buildEndSessionUrl(login.config, {
+      id_token_hint: tokens.id_token as string,
+      post_logout_redirect_uri: postLogout,
+      state: 'logout-state',
+    });
+    const { landing } = await confirmLogout(login.citizen.browser, endSession, (url) =>
+      url.href.startsWith(postLogout),
+    );
+    expect(landing.url.href.startsWith(postLogout)).toBe(true);
+    expect(landing.url.searchParams.get('state')).toBe('logout-state');
+    expect(landing.visited.some((url) => url.origin === idp('interieur').issuer)).toBe(true);
+    const again = await start();
+    Object.assign(again.citizen, { browser: login.citizen.browser });
+    await again.citizen.go(again.request.url);
+    expect(again.citizen.currentPage().html).toContain('class="email-form"');
   });
 });
 
