@@ -230,6 +230,7 @@ async function leaveFor(
       stored,
       idp.uid,
       new RelaisError('R2002', { detail: `${idp.uid}: measured down` }),
+      email,
     );
   }
   let departure: Awaited<ReturnType<typeof buildIdpAuthorizationUrl>>;
@@ -246,18 +247,16 @@ async function leaveFor(
             // hub session could not answer this SP (a step up, another agent, another IdP): the
             // IdP's own session would log the same person in again, at the same level.
             forceLogin: promptsOf(login).has('login') || login.citizenSessionId !== undefined,
-            loginHint: email ?? login.email ?? login.request.loginHint,
+            loginHint: email ?? login.email ?? normaliseEmail(login.request.loginHint),
             siretHint: login.request.siretHint,
           }
         : {}),
     });
   } catch (error) {
-    if (error instanceof RelaisError) return backToMire(deps, stored, idp.uid, error);
+    if (error instanceof RelaisError) return backToMire(deps, stored, idp.uid, error, email);
     throw error;
   }
-  await write(deps, stored, (record) =>
-    leaveForIdp(email ? withEmail(record, email) : record, departure.transaction),
-  );
+  await write(deps, stored, (record) => leaveForIdp(record, departure.transaction, email));
   deps.events.emit({
     name: 'idp.chosen',
     clientId: sp.client_id,
@@ -493,6 +492,8 @@ async function backToMire(
   stored: Stored<LoginRecord>,
   idpUid: string,
   error: RelaisError,
+  /** ProConnect: the address that routed to this IdP, shown again on the email page. */
+  email?: string,
 ): Promise<Step> {
   deps.log('identity provider failed', error);
   if (error.code === 'R2002') deps.availability.recordLoginFailure(idpUid);
@@ -503,7 +504,7 @@ async function backToMire(
     idpUid,
     ...(error.detail ? { detail: error.detail } : {}),
   };
-  await write(deps, stored, (record) => idpFailed(record, failure));
+  await write(deps, stored, (record) => idpFailed(email ? withEmail(record, email) : record, failure));
   return { redirect: `/interaction/${uid}` };
 }
 
@@ -614,7 +615,10 @@ export async function submitEmail(deps: LoginDependencies, uid: string, form: Em
     return emailStep(deps, login, sp, { email: form.email?.trim().slice(0, 320), problem: 'invalid' });
   }
   if (!form.confirmed) {
-    const known = deps.registry.identityProviders().flatMap((idp) => idp.email_domains ?? []);
+    const known = deps.registry
+      .identityProviders()
+      .filter((idp) => idp.active)
+      .flatMap((idp) => idp.email_domains ?? []);
     const suggestion = suggestDomain(emailDomain(email), [...known, ...COMMON_EMAIL_DOMAINS]);
     if (suggestion) {
       deps.events.emit({
@@ -687,10 +691,9 @@ function reusableIdp(
   hints: { idpHint: string | undefined; loginHint: string | undefined },
 ): IdentityProvider | undefined {
   if (hints.idpHint && hints.idpHint !== session.idpUid) return undefined;
-  const hinted = hints.loginHint === undefined ? undefined : normaliseEmail(hints.loginHint);
-  if (hints.loginHint !== undefined && hinted?.toLowerCase() !== session.claims['email']?.toLowerCase()) {
-    return undefined;
-  }
+  // A login_hint that is not an address is ignored, here as on the email page.
+  const hinted = normaliseEmail(hints.loginHint);
+  if (hinted && hinted.toLowerCase() !== session.claims['email']?.toLowerCase()) return undefined;
   const idp = deps.registry.identityProvidersFor(sp).find((candidate) => candidate.uid === session.idpUid);
   return idp && (!sp.public_agents_only || idp.public_sector) ? idp : undefined;
 }
@@ -703,7 +706,9 @@ function reusableIdp(
 export async function silentLogin(
   deps: LoginDependencies,
   request: { accountId: string; clientId: string; params: Readonly<Record<string, unknown>> },
-): Promise<{ sub: string; claims: Record<string, string>; grantTtl: number } | undefined> {
+): Promise<
+  { sub: string; claims: Record<string, string>; grantTtl: number; accepted: () => void } | undefined
+> {
   if (deps.profile !== 'proconnect') return undefined;
   const sp = deps.registry.serviceProvider(request.clientId);
   const session = sp && (await loadHubSession(deps.hubSessions, request.accountId, deps.session));
@@ -721,13 +726,14 @@ export async function silentLogin(
     request: { scope: text('scope') ?? '', claims: text('claims') },
     identity: session,
   });
-  deps.events.emit({
-    name: 'consent.given',
-    clientId: sp.client_id,
-    idpUid: session.idpUid,
-    acr: session.acr,
-    sessionId: hashId(session.citizenSessionId),
-    data: { sub: hashId(sub), silent: true },
-  });
-  return { sub, claims, grantTtl: grantTtlFor(grantTypesOf(sp)) };
+  const accepted = () =>
+    deps.events.emit({
+      name: 'consent.given',
+      clientId: sp.client_id,
+      idpUid: session.idpUid,
+      acr: session.acr,
+      sessionId: hashId(session.citizenSessionId),
+      data: { sub: hashId(sub), silent: true },
+    });
+  return { sub, claims, grantTtl: grantTtlFor(grantTypesOf(sp)), accepted };
 }

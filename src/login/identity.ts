@@ -84,7 +84,10 @@ export function toAgentIdentity(idp: IdentityProvider, authentication: IdpAuthen
     claims: {
       ...released,
       idp_id: idp.uid,
-      ...(authentication.idpAcr ? { idp_acr: authentication.idpAcr } : {}),
+      // The IdP's own acr, as it sent it, when it is a plausible value (untrusted input).
+      ...(authentication.idpAcr && /^[\x21-\x7e]{1,256}$/.test(authentication.idpAcr)
+        ? { idp_acr: authentication.idpAcr }
+        : {}),
     },
     idpIdToken: authentication.idToken,
   };

@@ -84,12 +84,21 @@ export function withEmail(record: LoginRecord, email: string): LoginIn<'created'
   return { ...base(from), email, state: 'created' };
 }
 
-/** The citizen leaves for an IdP (from the mire, an idp_hint, or back again after the IdP). */
-export function leaveForIdp(record: LoginRecord, transaction: IdpTransaction): LoginIn<'at_idp'> {
+/**
+ * The citizen leaves for an IdP (from the mire, an idp_hint, or back again after the IdP); the
+ * earlier departures stay valid (a double submit, back then forward). ProConnect: with the email
+ * that routed the agent.
+ */
+export function leaveForIdp(
+  record: LoginRecord,
+  transaction: IdpTransaction,
+  email?: string,
+): LoginIn<'at_idp'> {
   const from = expect(record, 'created', 'at_idp');
   const earlier = from.state === 'at_idp' ? from.transactions : [];
   return {
     ...base(from),
+    ...(email ? { email } : {}),
     state: 'at_idp',
     transactions: [...earlier, transaction].slice(-MAX_IDP_TRANSACTIONS),
   };

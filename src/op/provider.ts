@@ -56,7 +56,16 @@ export type SilentLogin = (request: {
   accountId: string;
   clientId: string;
   params: Readonly<Record<string, unknown>>;
-}) => Promise<{ sub: string; claims: Record<string, string>; grantTtl: number } | undefined>;
+}) => Promise<
+  | {
+      sub: string;
+      claims: Record<string, string>;
+      grantTtl: number;
+      /** Called once oidc-provider sends the code (the login's completion, for events). */
+      accepted: () => void;
+    }
+  | undefined
+>;
 
 /** Lifetimes a national hub can afford (FranceConnect: tokens 60 s, session 30 min). */
 export const CODE_TTL = 60;
@@ -178,8 +187,10 @@ export function createProvider(options: ProviderOptions): Provider {
     renderError: options.pages.error,
   };
 
-  // The grant a prompt=none request got from the hub session: the login check needs no page then.
+  // The grant a prompt=none request got from the hub session: the login check needs no page then;
+  // the login counts as done only once oidc-provider accepts the request (max_age, id_token_hint…).
   const silentGrants = new WeakSet<object>();
+  const acceptedSilently = new WeakMap<object, () => void>();
   async function silentGrant(ctx: KoaContextWithOIDC, silentLogin: SilentLogin) {
     const accountId = ctx.oidc.session?.accountId;
     const clientId = ctx.oidc.client?.clientId;
@@ -187,6 +198,7 @@ export function createProvider(options: ProviderOptions): Provider {
     const params = ctx.oidc.params as Record<string, unknown>;
     const released = await silentLogin({ accountId, clientId, params });
     if (!released) return undefined;
+    acceptedSilently.set(ctx, released.accepted);
     const grant = grantFor(ctx.oidc.provider, scopeClaims, {
       accountId,
       clientId,
@@ -216,6 +228,7 @@ export function createProvider(options: ProviderOptions): Provider {
     };
   }
   const provider = new Provider(options.issuer, configuration);
+  provider.on('authorization.success', (ctx) => acceptedSilently.get(ctx)?.());
   provider.use(codeAuthorizationErrors);
   // JSON errors (token, userinfo…) point at the documentation of the hub's errors.
   provider.use(async (ctx, next) => {
@@ -242,7 +255,14 @@ function isSilentRequest(ctx: KoaContextWithOIDC): boolean {
 function relaisPolicy(silent: (ctx: KoaContextWithOIDC) => boolean = () => false) {
   const { base, Check } = interactionPolicy;
   const policy = base();
-  policy.get('login')?.checks.add(
+  const login = policy.get('login');
+  // oidc-provider's essential-acr checks want the session's acr to equal a requested value; the
+  // hub establishes at least the level asked (acr.ts) and may reach a higher one (an IdP that
+  // only declares eidas2, a second factor, an SSO at a higher level): with them, such a login
+  // would be sent back to the hub again and again.
+  login?.checks.remove('essential_acrs');
+  login?.checks.remove('essential_acr');
+  login?.checks.add(
     // prompt=none that the hub cannot answer alone: the agent must authenticate (OIDC Core §3.1.2.6).
     new Check('relais_mire', 'every login goes through the mire', 'login_required', (ctx) =>
       ctx.oidc.result?.login || silent(ctx) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT,

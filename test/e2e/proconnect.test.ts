@@ -216,6 +216,17 @@ describe('the email page routes the agent', () => {
     await finish(login);
   });
 
+  it('keeps the first departure valid when the email form is sent twice', async () => {
+    const login = await start();
+    const form = login.citizen.form('class="email-form"', { email: 'camille.dupont@interieur.gouv.fr' });
+    await login.citizen.go(form.action, form.init);
+    const firstIdpPage = login.citizen.currentPage().url;
+    await login.citizen.go(form.action, form.init);
+    expect(login.citizen.currentPage().url.href).not.toBe(firstIdpPage.href);
+    await login.citizen.go(firstIdpPage);
+    await finish(login);
+  });
+
   it('answers an address that is not one with the page again, the error tied to the field', async () => {
     const login = await start();
     await typeEmail(login.citizen, 'camille.dupont');
@@ -240,6 +251,7 @@ describe('an IdP measured down', () => {
     expect(page.url.origin).toBe(federation.issuer);
     expect(page.html).toContain('R2002');
     expect(page.html).toContain('role="alert"');
+    expect(page.html).toContain('value="camille.dupont@interieur.gouv.fr"');
     expect(idp('interieur').lastAuthorization()?.['state']).toBe(before);
     await login.citizen.cancelOnMire();
     expectSpError(login.citizen.spParams(), {
@@ -352,6 +364,29 @@ describe('levels', () => {
     });
   });
 
+  it('an essential acr in claims met by a higher level gives that level, without a loop', async () => {
+    idp('interieur').setMisbehaviour({ acr: 'eidas3', amr: ['pwd', 'mfa'] });
+    const claims = JSON.stringify({ id_token: { acr: { essential: true, value: 'eidas2' } } });
+    const login = await start('sp-pro', { claims });
+    await typeEmail(login.citizen, 'camille.dupont@interieur.gouv.fr');
+    const { idToken } = await finish(login);
+    expect(idToken.acr).toBe('eidas3');
+    // Then an SP asking less, essentially, is answered by the SSO at the session's level.
+    idp('interieur').setMisbehaviour({});
+    const config = await spClient(federation, 'sp-public');
+    const request = await authorizeRequest(federation, config, {
+      scope: PRO_SP_SCOPE,
+      prompt: undefined,
+      acr_values: undefined,
+      claims: JSON.stringify({ id_token: { acr: { essential: true, value: 'eidas1' } } }),
+    });
+    const next = new Citizen(request);
+    Object.assign(next, { browser: login.citizen.browser });
+    await next.go(request.url);
+    const tokens = await redeemCode({ config, request, citizen: next });
+    expect(tokens.claims()?.acr).toBe('eidas3');
+  });
+
   it('an essential acr in claims counts like acr_values', async () => {
     idp('interieur').setMisbehaviour({ acr: 'eidas1', amr: ['pwd'] });
     const claims = JSON.stringify({ id_token: { acr: { essential: true, value: 'eidas2' } } });
@@ -402,6 +437,19 @@ describe('sessions', () => {
     // The session reached eidas1: a request for eidas2 cannot be answered without the agent.
     const higher = await silently({ acr_values: 'eidas2' });
     expect(higher.citizen.spParams().get('error')).toBe('login_required');
+    // Refused by oidc-provider after the hub answered (max_age=0): not a completed login.
+    await federation.hub.events.flush();
+    const completed = async () =>
+      (
+        await federation.hub.sql.query<{ n: string }>(
+          "select count(*) as n from events where name = 'consent.given' and client_id = 'sp-interieur'",
+        )
+      )[0]?.n;
+    const before = await completed();
+    const stale = await silently({ max_age: '0' });
+    expect(stale.citizen.spParams().get('error')).toBe('login_required');
+    await federation.hub.events.flush();
+    expect(await completed()).toBe(before);
   });
 
   it('SSO: a second SP gets its code without the email page; prompt=login asks again', async () => {
