@@ -16,6 +16,7 @@ import Fastify, {
 import nunjucks from 'nunjucks';
 import type Provider from 'oidc-provider';
 import type { ProfileName, Secrets } from './config/index.ts';
+import { habilitationsRoutes } from './http/habilitations-routes.ts';
 import { healthRoutes, type ReadinessChecks } from './http/health.ts';
 import { loadCatalogues } from './http/i18n.ts';
 import { loginRoutes } from './http/login-routes.ts';
@@ -194,11 +195,19 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     context,
     events,
   };
-  /** One oidc-provider, configured and observed; rebuilt when the signing keys change. */
-  const buildProvider = (signingKeys: Array<Record<string, unknown>>) => {
+  /**
+   * One oidc-provider, configured and observed; rebuilt when the signing keys change, and when the
+   * data providers' scopes do (oidc-provider knows its scopes from its configuration).
+   */
+  let signingKeys = deps.signingKeys;
+  const scopesKey = () => deps.registry.dataScopes().join(' ');
+  let builtScopes = scopesKey();
+  const buildProvider = () => {
+    builtScopes = scopesKey();
     const built = createProvider({
       issuer: deps.issuer,
       profile,
+      dataScopes: deps.registry.dataScopes(),
       registry: deps.registry,
       grantIdentities,
       adapter: (clients) => deps.oidcAdapter(clients, adapterHooks),
@@ -227,9 +236,13 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   };
   // Every oidc-provider built here shares the stores and the configuration, so a request served
   // by a newer one (after a key rotation) continues what an older one began.
-  let current = buildProvider(deps.signingKeys);
-  const provider = currentProvider(() => current);
-  direct = providerRoutes(() => current, deps.issuer);
+  let current = buildProvider();
+  const currentOne = () => {
+    if (scopesKey() !== builtScopes) current = buildProvider();
+    return current;
+  };
+  const provider = currentProvider(currentOne);
+  direct = providerRoutes(currentOne, deps.issuer);
   await mountProvider(app, direct);
   const availability = deps.availability ?? createAvailability({ registry: deps.registry });
   metrics.watchAvailability(() =>
@@ -242,7 +255,10 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     issuer: deps.issuer,
     profile,
     scopeClaims: scopeClaimsOf(profile),
-    interactions: interactionsOf(provider, scopeClaimsOf(profile)),
+    interactions: interactionsOf(
+      provider,
+      (scope) => scope in scopeClaimsOf(profile) || deps.registry.dataScopes().includes(scope),
+    ),
     registry: deps.registry,
     logins,
     hubSessions,
@@ -257,6 +273,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   };
   loginRoutes(app, { flow: login, csrfKey, secureCookies: secure, context });
   logoutRoutes(app, logout);
+  habilitationsRoutes(app, { registry: deps.registry, context });
   app.get('/', async (request, reply) => reply.view('about.njk', aboutModel(context(request, reply))));
   app.get('/errors', async (request, reply) =>
     reply.view('errors.njk', errorCodesModel(context(request, reply))),
@@ -278,8 +295,9 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     availability,
     events,
     metrics,
-    useSigningKeys(signingKeys) {
-      current = buildProvider(signingKeys);
+    useSigningKeys(keys) {
+      signingKeys = keys;
+      current = buildProvider();
     },
   };
 }

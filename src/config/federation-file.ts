@@ -30,6 +30,10 @@ export function parseFederation(
         id: `identityProviders (${idp.uid})`,
         fields: insecureUrls(idp),
       })),
+      ...parsed.data.dataProviders.map((dp) => ({
+        id: `dataProviders (${dp.client_id})`,
+        fields: insecureUrls(dp),
+      })),
     ].filter((p) => p.fields.length);
     const first = problems[0];
     if (first) {

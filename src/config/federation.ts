@@ -40,6 +40,38 @@ const emailDomain = z
   );
 const jwks = z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) });
 
+/** A client of the hub's OP (an SP, a data provider): a secret, or its keys for private_key_jwt. */
+function clientCredentials(
+  client: {
+    token_endpoint_auth_method: string;
+    client_secret?: string | undefined;
+    jwks_uri?: string | undefined;
+    jwks?: unknown;
+  },
+  ctx: z.RefinementCtx,
+) {
+  if (client.token_endpoint_auth_method === 'private_key_jwt') {
+    if (!client.jwks_uri && !client.jwks) {
+      ctx.addIssue({ code: 'custom', path: ['jwks_uri'], message: 'private_key_jwt needs jwks_uri or jwks' });
+    }
+  } else if (!client.client_secret) {
+    ctx.addIssue({ code: 'custom', path: ['client_secret'], message: 'required for this auth method' });
+  }
+}
+
+/**
+ * A DataPass habilitation: scopes an SP may ask for, in force through its end date (a calendar day
+ * in Europe/Paris). Public: it is listed on the register at {ISSUER}/habilitations.
+ */
+export const habilitationSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'letters, digits, . _ : - only'),
+    scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'a scope name')).min(1),
+    expires_at: z.iso.date(),
+  })
+  .strict();
+export type Habilitation = z.infer<typeof habilitationSchema>;
+
 export const serviceProviderSchema = z
   .object({
     client_id: z.string().min(1).max(255),
@@ -61,22 +93,12 @@ export const serviceProviderSchema = z
     type: z.enum(['public', 'private']).default('public'),
     /** ProConnect: only IdPs with `public_sector` may log agents in to this SP. */
     public_agents_only: z.boolean().default(false),
+    /** Scopes granted for a while (DataPass): the SP may ask them while one is in force. */
+    habilitations: z.array(habilitationSchema).optional(),
     active: z.boolean().default(true),
   })
   .strict()
-  .superRefine((sp, ctx) => {
-    if (sp.token_endpoint_auth_method === 'private_key_jwt') {
-      if (!sp.jwks_uri && !sp.jwks) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['jwks_uri'],
-          message: 'private_key_jwt needs jwks_uri or jwks',
-        });
-      }
-    } else if (!sp.client_secret) {
-      ctx.addIssue({ code: 'custom', path: ['client_secret'], message: 'required for this auth method' });
-    }
-  });
+  .superRefine(clientCredentials);
 export type ServiceProvider = z.infer<typeof serviceProviderSchema>;
 
 export const identityProviderSchema = z
@@ -135,13 +157,49 @@ export const identityProviderSchema = z
   });
 export type IdentityProvider = z.infer<typeof identityProviderSchema>;
 
+/**
+ * A data provider (fournisseur de données): an API asking the hub whether an access token is
+ * valid, for whom and for which of its scopes (introspection, FranceConnect's checktoken).
+ */
+export const dataProviderSchema = z
+  .object({
+    client_id: z.string().min(1).max(255),
+    client_secret: secret.optional(),
+    name: z.string().min(1).max(200),
+    /** The scopes it serves: it sees a token only for those (the token's scopes ∩ these). */
+    scopes: z.array(z.string().min(1)).min(1),
+    token_endpoint_auth_method: z
+      .enum(['client_secret_post', 'client_secret_basic', 'private_key_jwt'])
+      .default('client_secret_post'),
+    jwks_uri: url.optional(),
+    jwks: jwks.optional(),
+    /** How its JWT answers (checktoken, introspection asked as a JWT) are signed. */
+    checktoken_signed_response_alg: z.enum(['ES256', 'RS256']).default('ES256'),
+    active: z.boolean().default(true),
+  })
+  .strict()
+  .superRefine(clientCredentials);
+export type DataProvider = z.infer<typeof dataProviderSchema>;
+
 export const federationSchema = z
   .object({
     serviceProviders: z.array(serviceProviderSchema).default([]),
     identityProviders: z.array(identityProviderSchema).default([]),
+    dataProviders: z.array(dataProviderSchema).default([]),
   })
   .strict()
   .superRefine((fed, ctx) => {
+    // SPs and data providers are both clients of the hub's OP: one client_id, one of them.
+    const spIds = new Set(fed.serviceProviders.map((sp) => sp.client_id));
+    fed.dataProviders.forEach((dp, i) => {
+      if (spIds.has(dp.client_id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['dataProviders', i, 'client_id'],
+          message: `"${dp.client_id}" is already a service provider's client_id`,
+        });
+      }
+    });
     const idps = new Set(fed.identityProviders.map((i) => i.uid));
     fed.serviceProviders.forEach((sp, i) => {
       for (const uid of sp.identity_providers ?? []) {

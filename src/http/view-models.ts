@@ -1,5 +1,6 @@
 // Every page's model, in one place: what each template (views/*.njk) is given. The routes parse,
 // call the login flow or a page of their own, and hand one of these to the template.
+import type { RegisterEntry } from '../config/habilitations.ts';
 import { ERRORS } from '../errors.ts';
 import type { ConsentView, Step } from '../login/flow.ts';
 import type { LoginRecord } from '../login/record.ts';
@@ -73,6 +74,8 @@ export function consentModel(
     claims,
     requireAgreement: step.consent.requireAgreement,
     agreementMissing: step.consent.agreementMissing,
+    // The SP's entry on the public register: what it is authorised to receive, and until when.
+    registerHref: `/habilitations#${encodeURIComponent(step.sp.client_id)}`,
   };
 }
 
@@ -112,4 +115,22 @@ export const errorCodesModel = (context: PageContext) => ({
   ...context,
   titleKey: 'errorCodes.title',
   errors: Object.entries(ERRORS).map(([code, entry]) => ({ code, ...entry })),
+});
+
+/** The public register: each active SP, its own scopes, its habilitations with their end day and state. */
+export const habilitationsModel = (context: PageContext, register: readonly RegisterEntry[]) => ({
+  ...context,
+  titleKey: 'habilitations.title',
+  serviceProviders: register.map((sp) => ({
+    clientId: sp.client_id,
+    name: sp.name,
+    scopes: sp.scope.split(' '),
+    habilitations: sp.habilitations.map((h) => ({
+      id: h.id,
+      scopes: h.scopes,
+      expiresAt: h.expires_at,
+      expiresOn: formatDate(context.lang, h.expires_at),
+      inForce: h.in_force,
+    })),
+  })),
 });

@@ -1,5 +1,5 @@
 // A registry SP as oidc-provider's client metadata: authorization code only, signed userinfo.
-import { type ServiceProvider, splitScope } from '../config/federation.ts';
+import { type DataProvider, type ServiceProvider, splitScope } from '../config/federation.ts';
 
 /** Refresh tokens only for an SP explicitly authorised offline_access (its DataPass scope). */
 export function grantTypesOf(sp: ServiceProvider): string[] {
@@ -29,5 +29,25 @@ export function toClientMetadata(sp: ServiceProvider | undefined): Record<string
     id_token_signed_response_alg: sp.id_token_signed_response_alg,
     // FC v2: userinfo is always a signed JWT.
     userinfo_signed_response_alg: sp.userinfo_signed_response_alg,
+  };
+}
+
+/**
+ * A data provider as oidc-provider's client: it only authenticates at /introspect (and
+ * checktoken); no redirect URI, no response or grant type, so it can start no login nor get a token.
+ */
+export function toDataProviderMetadata(dp: DataProvider | undefined): Record<string, unknown> | undefined {
+  if (!dp) return undefined;
+  return {
+    client_id: dp.client_id,
+    client_name: dp.name,
+    ...(dp.client_secret ? { client_secret: dp.client_secret } : {}),
+    ...(dp.jwks_uri ? { jwks_uri: dp.jwks_uri } : {}),
+    ...(dp.jwks ? { jwks: dp.jwks } : {}),
+    redirect_uris: [],
+    response_types: [],
+    grant_types: [],
+    token_endpoint_auth_method: dp.token_endpoint_auth_method,
+    introspection_signed_response_alg: dp.checktoken_signed_response_alg,
   };
 }

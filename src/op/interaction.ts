@@ -7,7 +7,7 @@ import type Provider from 'oidc-provider';
 import type { Interaction } from 'oidc-provider';
 import { splitScope } from '../config/federation.ts';
 import { RelaisError } from '../errors.ts';
-import { claimsParameterNames, type ScopeClaims } from './scopes.ts';
+import { claimsParameterNames, type KnownScope } from './scopes.ts';
 
 /**
  * Whether this browser holds the interaction: the signed cookie oidc-provider set at /authorize
@@ -62,13 +62,13 @@ export interface Interactions {
 }
 
 /** The interactions of this provider (the current one, across key rotations). */
-export function interactionsOf(provider: Provider, scopeClaims: ScopeClaims): Interactions {
+export function interactionsOf(provider: Provider, knownScope: KnownScope): Interactions {
   return {
     heldBy: (req, res, uid) => interactionHeldBy(provider, req, res, uid),
     open: (uid) => openInteraction(provider, uid),
     finishWithError: (uid, error) => finishWithError(provider, uid, error),
     finishWithConsent: (interaction, login, grantTtl, alongside) =>
-      finishWithConsent(provider, scopeClaims, interaction, login, grantTtl, alongside),
+      finishWithConsent(provider, knownScope, interaction, login, grantTtl, alongside),
   };
 }
 
@@ -87,14 +87,14 @@ export interface CitizenLogin {
  */
 async function finishWithConsent(
   provider: Provider,
-  scopeClaims: ScopeClaims,
+  knownScope: KnownScope,
   interaction: Interaction,
   login: CitizenLogin,
   grantTtl: number,
   alongside: (grantId: string) => Array<Promise<unknown>>,
 ): Promise<string> {
   const params = interaction.params as Record<string, unknown>;
-  const grant = grantFor(provider, scopeClaims, {
+  const grant = grantFor(provider, knownScope, {
     accountId: login.citizenSessionId,
     clientId: String(params['client_id']),
     params,
@@ -124,7 +124,7 @@ async function finishWithConsent(
  */
 export function grantFor(
   provider: Provider,
-  scopeClaims: ScopeClaims,
+  knownScope: KnownScope,
   request: { accountId: string; clientId: string; params: Readonly<Record<string, unknown>>; ttl: number },
 ): InstanceType<Provider['Grant']> & { jti: string } {
   const jti = randomBytes(32).toString('base64url');
@@ -137,7 +137,7 @@ export function grantFor(
   const scope = request.params['scope'];
   grant.addOIDCScope(
     splitScope(typeof scope === 'string' ? scope : undefined)
-      .filter((name) => name in scopeClaims)
+      .filter(knownScope)
       .join(' '),
   );
   const claims = request.params['claims'];

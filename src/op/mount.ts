@@ -8,8 +8,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type Provider from 'oidc-provider';
 import { RelaisError } from '../errors.ts';
+import { CHECKTOKEN_REQUESTS } from './provider.ts';
 
 const MAX_AUTHORIZE_QUERY = 6 * 1024;
+/** FranceConnect's data-provider check: introspection answered as a signed JWT, for data providers. */
+const CHECKTOKEN_PATH = '/api/v2/checktoken';
 
 const PROVIDER_ROUTES = [
   '/.well-known/openid-configuration',
@@ -21,6 +24,9 @@ const PROVIDER_ROUTES = [
   '/session/end',
   '/session/end/confirm',
   '/session/end/success',
+  '/introspect',
+  '/revoke',
+  CHECKTOKEN_PATH,
 ];
 
 export interface ProviderRoutes {
@@ -58,6 +64,13 @@ export function providerRoutes(current: () => Provider, issuer: string): Provide
       return (read || method === 'POST' || method === 'OPTIONS') && (EXACT.has(path) || RESUME.test(path));
     },
     handle(req, res) {
+      if (req.method === 'POST' && req.url?.split('?', 1)[0] === CHECKTOKEN_PATH) {
+        // The same endpoint as /introspect, its answer always the signed JWT (an inactive token is
+        // `token_introspection: { active: false }` in a 200), for data providers only.
+        CHECKTOKEN_REQUESTS.add(req);
+        req.url = '/introspect';
+        req.headers.accept = 'application/token-introspection+jwt';
+      }
       req.headers.host = host;
       req.headers['x-forwarded-proto'] = protocol.slice(0, -1);
       delete req.headers['x-forwarded-host'];

@@ -12,7 +12,7 @@ import type { Registry } from '../store/registry-cache.ts';
 import type { Slot } from '../store/slot.ts';
 import { findAccount, type GrantIdentity, pairwiseSubject } from './account.ts';
 import { codeAuthorizationErrors } from './authorization-error-codes.ts';
-import { toClientMetadata } from './clients.ts';
+import { toClientMetadata, toDataProviderMetadata } from './clients.ts';
 import { grantFor } from './interaction.ts';
 import { checkAuthorizationRequest, requestRulesOf } from './rules/index.ts';
 import { scopeClaimsOf } from './scopes.ts';
@@ -35,6 +35,8 @@ export interface ProviderOptions {
   issuer: string;
   /** FranceConnect's request rules and scopes, or ProConnect's. */
   profile: ProfileName;
+  /** The data providers' scopes, as the registry had them when this provider was built. */
+  dataScopes?: readonly string[];
   registry: Registry;
   grantIdentities: Slot<GrantIdentity>;
   adapter: (clients: {
@@ -84,15 +86,20 @@ export const INTERACTION_TTL = 30 * 60;
 export function createProvider(options: ProviderOptions): Provider {
   const { registry, grantIdentities } = options;
   const scopeClaims = scopeClaimsOf(options.profile);
+  const dataScopes = new Set((options.dataScopes ?? []).filter((scope) => !(scope in scopeClaims)));
+  const knownScope = (scope: string) => scope in scopeClaims || dataScopes.has(scope);
   const rules = requestRulesOf(options.profile);
   const configuration: Configuration = {
     adapter: options.adapter({
-      find: async (clientId) => toClientMetadata(registry.serviceProvider(clientId)),
+      // SPs, and data providers (clients of /introspect only): one client_id space.
+      find: async (clientId) =>
+        toClientMetadata(registry.serviceProvider(clientId)) ??
+        toDataProviderMetadata(registry.dataProvider(clientId)),
     }),
     clients: [],
     findAccount: findAccount(registry, grantIdentities, scopeClaims),
     jwks: { keys: options.signingKeys as never },
-    scopes: Object.keys(scopeClaims),
+    scopes: [...Object.keys(scopeClaims), ...dataScopes],
     claims: {
       ...Object.fromEntries(Object.entries(scopeClaims).map(([scope, claims]) => [scope, [...claims]])),
       // `amr` rides with openid so that the id_token carries the IdP's amr next to acr; ProConnect
@@ -111,6 +118,14 @@ export function createProvider(options: ProviderOptions): Provider {
       idTokenSigningAlgValues: ['ES256', 'RS256'],
       userinfoSigningAlgValues: ['ES256', 'RS256'],
       clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256'],
+      introspectionSigningAlgValues: ['ES256', 'RS256'],
+    },
+    // The level reached rides on the access token, for the data providers' introspection.
+    extraTokenClaims: (ctx, token) => {
+      if (token.kind !== 'AccessToken') return undefined;
+      const { AuthorizationCode, RefreshToken } = ctx.oidc.entities;
+      const acr = AuthorizationCode?.acr ?? RefreshToken?.acr;
+      return acr ? { acr } : undefined;
     },
     pkce: { required: () => false },
     allowOmittingSingleRegisteredRedirectUri: false,
@@ -127,6 +142,8 @@ export function createProvider(options: ProviderOptions): Provider {
       userinfo: '/userinfo',
       jwks: '/jwks',
       end_session: '/session/end',
+      introspection: '/introspect',
+      revocation: '/revoke',
     },
     features: {
       devInteractions: { enabled: false },
@@ -141,8 +158,14 @@ export function createProvider(options: ProviderOptions): Provider {
       pushedAuthorizationRequests: { enabled: false },
       resourceIndicators: { enabled: false },
       dPoP: { enabled: false },
-      introspection: { enabled: false },
-      revocation: { enabled: false },
+      // Data providers (and the SP holding the token) ask whether it is valid: RFC 7662, as JSON
+      // or as a signed JWT (RFC 9701, FranceConnect's checktoken); SPs revoke theirs (RFC 7009).
+      introspection: { enabled: true, allowedPolicy: introspectionPolicy(registry) },
+      jwtIntrospection: { enabled: true },
+      revocation: {
+        enabled: true,
+        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+      },
       registration: { enabled: false },
       deviceFlow: { enabled: false },
       backchannelLogout: { enabled: false },
@@ -166,7 +189,7 @@ export function createProvider(options: ProviderOptions): Provider {
         };
         const failure = checkAuthorizationRequest(
           params,
-          { sp, identityProviders: registry.identityProvidersFor(sp), scopeClaims },
+          { sp, identityProviders: registry.identityProvidersFor(sp), scopeClaims, dataScopes },
           rules,
         );
         if (failure) throw new errors.CustomOIDCProviderError(failure.entry.oauth, failure.description);
@@ -199,7 +222,7 @@ export function createProvider(options: ProviderOptions): Provider {
     const released = await silentLogin({ accountId, clientId, params });
     if (!released) return undefined;
     acceptedSilently.set(ctx, released.accepted);
-    const grant = grantFor(ctx.oidc.provider, scopeClaims, {
+    const grant = grantFor(ctx.oidc.provider, knownScope, {
       accountId,
       clientId,
       params,
@@ -237,10 +260,44 @@ export function createProvider(options: ProviderOptions): Provider {
     if (ctx.status >= 400 && ctx.response.is('json') && typeof body?.error === 'string' && !body.error_uri) {
       body.error_uri = `${options.issuer}/errors#${body.error}`;
     }
+    // A data provider (or an SP) that failed to authenticate at introspection or revocation learns
+    // how to (RFC 6749 §5.2), whatever method it used; /token keeps oidc-provider's answer.
+    const route = (ctx as Partial<KoaContextWithOIDC>).oidc?.route;
+    const dataRoute = route === 'introspection' || route === 'revocation';
+    if (ctx.status === 401 && dataRoute && !ctx.response.get('WWW-Authenticate')) {
+      ctx.set('WWW-Authenticate', `Basic realm="${new URL(options.issuer).host}"`);
+    }
   });
   // FC v2: every id_token carries `sid`, not only those of back-channel logout clients.
   (provider.Client.prototype as unknown as { includeSid(): boolean }).includeSid = () => true;
   return provider;
+}
+
+/** Requests that came in as FranceConnect's checktoken (op/mount.ts): for data providers only. */
+export const CHECKTOKEN_REQUESTS = new WeakSet<object>();
+
+/**
+ * Who may learn about a token: the SP it was issued to, or a data provider serving one of its
+ * scopes — which then sees only those (the token's scopes ∩ its own, strictly). Anyone else, and an
+ * SP at checktoken, gets `{ "active": false }`, as for an unknown token.
+ */
+function introspectionPolicy(registry: Registry) {
+  return async (
+    ctx: KoaContextWithOIDC,
+    client: { clientId: string },
+    token: { clientId?: string; scope?: string; sid?: string | undefined },
+  ) => {
+    // What the answer is made of, for this answer only (the token is not saved again): never the
+    // hub's session id for the SP, and a data provider's scopes only.
+    token.sid = undefined;
+    const dp = registry.dataProvider(client.clientId);
+    if (!dp) return token.clientId === client.clientId && !CHECKTOKEN_REQUESTS.has(ctx.req);
+    const served = new Set(dp.scopes);
+    const visible = (token.scope ?? '').split(' ').filter((scope) => served.has(scope));
+    if (!visible.length) return false;
+    token.scope = visible.join(' ');
+    return true;
+  };
 }
 
 /** A ProConnect prompt=none authorization request (not its resume, which carries a result). */

@@ -8,6 +8,9 @@ import { PIVOT_CLAIMS } from '../pivot/index.ts';
 /** Scope → the claims it releases: one table per profile. */
 export type ScopeClaims = Readonly<Record<string, readonly string[]>>;
 
+/** A scope the OP grants: one of the profile's table, or a data provider's (it releases no claim). */
+export type KnownScope = (scope: string) => boolean;
+
 export const SCOPE_CLAIMS: ScopeClaims = {
   openid: ['sub'],
   given_name: ['given_name'],

@@ -1,23 +1,34 @@
 // The registry as every login reads it: in memory, loaded from PostgreSQL at start and reloaded
 // when it changes, so no login pays a query and disabling an IdP needs no restart.
-import type { IdentityProvider, ServiceProvider } from '../config/federation.ts';
+import type { DataProvider, IdentityProvider, ServiceProvider } from '../config/federation.ts';
+import { allowedScope } from '../config/habilitations.ts';
 
 export interface RegistrySource {
   listServiceProviders(): Promise<ServiceProvider[]>;
   listIdentityProviders(): Promise<IdentityProvider[]>;
+  listDataProviders?(): Promise<DataProvider[]>;
   /** Changes whenever any entry changes: one cheap query tells whether to reload. */
   fingerprint(): Promise<string>;
 }
 
 export interface Registry {
-  /** An active SP, or undefined (unknown and inactive look the same from outside). */
+  /**
+   * An active SP, or undefined (unknown and inactive look the same from outside). Its `scope` is
+   * what it may ask for now: its own plus its habilitations in force (config/habilitations.ts).
+   */
   serviceProvider(clientId: string): ServiceProvider | undefined;
+  /** The active SPs as the federation has them (own `scope`, every habilitation): the register's. */
+  serviceProviders(): readonly ServiceProvider[];
   /** An active IdP, or undefined: a disabled IdP stops serving logins already under way too. */
   identityProvider(uid: string): IdentityProvider | undefined;
   /** Every IdP, active or not, sorted by `order` (the mire shows the unusable ones greyed). */
   identityProviders(): readonly IdentityProvider[];
   /** The active IdPs this SP may use, sorted by `order`. */
   identityProvidersFor(sp: ServiceProvider): IdentityProvider[];
+  /** An active data provider, or undefined. */
+  dataProvider(clientId: string): DataProvider | undefined;
+  /** The scopes the active data providers serve, distinct and sorted. */
+  dataScopes(): readonly string[];
   /** Bumped on every reload: caches derived from the registry key on it. */
   readonly version: number;
   reload(): Promise<void>;
@@ -25,31 +36,53 @@ export interface Registry {
   refreshIfChanged(): Promise<boolean>;
 }
 
-export async function createRegistry(source: RegistrySource): Promise<Registry> {
+export interface RegistryOptions {
+  /** The clock habilitations are judged by; tests inject theirs. */
+  now?: () => Date;
+}
+
+export async function createRegistry(
+  source: RegistrySource,
+  options: RegistryOptions = {},
+): Promise<Registry> {
+  const now = options.now ?? (() => new Date());
   let sps = new Map<string, ServiceProvider>();
   let idps: IdentityProvider[] = [];
+  let dps = new Map<string, DataProvider>();
+  let dataScopes: readonly string[] = [];
   let version = 0;
   let loadedFingerprint = '';
 
   const registry: Registry = {
     serviceProvider: (clientId) => {
       const sp = sps.get(clientId);
-      return sp?.active ? sp : undefined;
+      if (!sp?.active) return undefined;
+      // Judged at each call, not at load: a habilitation stops at the next request past its day.
+      return sp.habilitations?.length ? { ...sp, scope: allowedScope(sp, now()) } : sp;
     },
+    serviceProviders: () => [...sps.values()].filter((sp) => sp.active),
     identityProvider: (uid) => idps.find((idp) => idp.uid === uid && idp.active),
     identityProviders: () => idps,
+    dataProvider: (clientId) => {
+      const dp = dps.get(clientId);
+      return dp?.active ? dp : undefined;
+    },
+    dataScopes: () => dataScopes,
     identityProvidersFor: (sp) =>
       idps.filter((idp) => idp.active && (!sp.identity_providers || sp.identity_providers.includes(idp.uid))),
     get version() {
       return version;
     },
     async reload() {
-      const [spList, idpList, fingerprint] = await Promise.all([
+      const [spList, idpList, dpList, fingerprint] = await Promise.all([
         source.listServiceProviders(),
         source.listIdentityProviders(),
+        source.listDataProviders?.() ?? [],
         source.fingerprint(),
       ]);
       loadedFingerprint = fingerprint;
+      dps = new Map(dpList.map((dp) => [dp.client_id, dp]));
+      dataScopes = [...new Set(dpList.filter((dp) => dp.active).flatMap((dp) => dp.scopes))].sort();
       sps = new Map(spList.map((sp) => [sp.client_id, sp]));
       idps = [...idpList].sort((a, b) => a.order - b.order || a.uid.localeCompare(b.uid));
       version += 1;

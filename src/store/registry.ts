@@ -3,6 +3,8 @@
 import type { JsonWebKey } from 'node:crypto';
 import { z } from 'zod';
 import {
+  type DataProvider,
+  dataProviderSchema,
   type Federation,
   type IdentityProvider,
   identityProviderSchema,
@@ -64,14 +66,24 @@ const UPSERT = (table: string, idColumn: string) => `
   on conflict (${idColumn}) do update set config = excluded.config, active = excluded.active, updated_at = now()
   where ${table}.config is distinct from excluded.config or ${table}.active is distinct from excluded.active`;
 
-type RegistryTable = 'service_providers' | 'identity_providers';
-const ID_COLUMN = { service_providers: 'client_id', identity_providers: 'uid' } as const;
+type RegistryTable = 'service_providers' | 'identity_providers' | 'data_providers';
+const ID_COLUMN = {
+  service_providers: 'client_id',
+  identity_providers: 'uid',
+  data_providers: 'client_id',
+} as const;
+
+/** What an upsert takes: a whole federation, or some entries of it (the CLI's). */
+export type FederationEntries = Pick<Federation, 'serviceProviders' | 'identityProviders'> & {
+  dataProviders?: DataProvider[];
+};
 
 export interface RegistryRepository {
   /** One transaction: inserts or updates every entry; updated_at moves only for changed rows. */
-  upsertFederation(fed: Federation): Promise<void>;
+  upsertFederation(fed: FederationEntries): Promise<void>;
   listServiceProviders(): Promise<ServiceProvider[]>;
   listIdentityProviders(): Promise<IdentityProvider[]>;
+  listDataProviders(): Promise<DataProvider[]>;
   /** Sets the active column (and the config's copy); false when no such entry. */
   setActive(table: RegistryTable, id: string, active: boolean): Promise<boolean>;
   /** Changes whenever any registry row changes (even by hand): a cheap cache validator. */
@@ -116,9 +128,18 @@ export function createRegistryRepository(sql: Sql, crypto: RegistryCrypto): Regi
           const config = await sealedConfig(tx, 'identity_providers', idp.uid, idp);
           await tx.query(UPSERT('identity_providers', 'uid'), [idp.uid, JSON.stringify(config), idp.active]);
         }
+        for (const dp of fed.dataProviders ?? []) {
+          const config = await sealedConfig(tx, 'data_providers', dp.client_id, dp);
+          await tx.query(UPSERT('data_providers', 'client_id'), [
+            dp.client_id,
+            JSON.stringify(config),
+            dp.active,
+          ]);
+        }
       }),
     listServiceProviders: () => list('service_providers', serviceProviderSchema),
     listIdentityProviders: () => list('identity_providers', identityProviderSchema),
+    listDataProviders: () => list('data_providers', dataProviderSchema),
     setActive: async (table, id, active) => {
       const rows = await sql.query(
         `update ${table} set active = $2, config = jsonb_set(config, '{active}', to_jsonb($2::boolean)),
@@ -132,7 +153,9 @@ export function createRegistryRepository(sql: Sql, crypto: RegistryCrypto): Regi
         coalesce((select string_agg(client_id || active::text || config::text, ',' order by client_id)
                   from service_providers), '') || '|' ||
         coalesce((select string_agg(uid || active::text || config::text, ',' order by uid)
-                  from identity_providers), '')) as fingerprint`);
+                  from identity_providers), '') || '|' ||
+        coalesce((select string_agg(client_id || active::text || config::text, ',' order by client_id)
+                  from data_providers), '')) as fingerprint`);
       return row?.fingerprint ?? '';
     },
   };

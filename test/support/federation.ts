@@ -56,6 +56,8 @@ export async function startFederation(spec: {
   instances?: number;
   /** The federation served (default FranceConnect): ProConnect's IdPs and SPs get its scopes. */
   profile?: ProfileName;
+  /** Data providers (introspection, checktoken), as the federation file lists them. */
+  dataProviders?: Array<Record<string, unknown>>;
 }): Promise<Federation> {
   const pro = spec.profile === 'proconnect';
   const hubPort = await freePort(HUB_HOST);
@@ -127,7 +129,11 @@ export async function startFederation(spec: {
     hubs.push(
       await createHub({
         config,
-        federation: { serviceProviders: [...sps.values()], identityProviders: idpEntries },
+        federation: {
+          serviceProviders: [...sps.values()],
+          identityProviders: idpEntries,
+          dataProviders: spec.dataProviders ?? [],
+        },
         sqlSchema: schema,
         kvPrefix: `relais:e2e:${schema}:`,
         pgliteDir: null,

@@ -11,6 +11,8 @@ export interface RuleContext {
   identityProviders: readonly IdentityProvider[];
   /** The profile's scopes and the claims they release. */
   scopeClaims: ScopeClaims;
+  /** The data providers' scopes: known too (an SP may ask them only when authorised). */
+  dataScopes?: ReadonlySet<string>;
 }
 
 /** A request rule (FranceConnect v2's, or ProConnect's): returns the error to send the SP, or undefined. */

@@ -28,9 +28,15 @@ describe.each(databases)('migrate on $name', (database) => {
 
   it("applies the repo's migrations once: a second run applies nothing", async () => {
     expect(await migrate(fx.sql)).toEqual({
-      applied: ['0001_registry.sql', '0002_events.sql', '0003_signing_key_activation.sql'],
+      applied: [
+        '0001_registry.sql',
+        '0002_events.sql',
+        '0003_signing_key_activation.sql',
+        '0004_data_providers.sql',
+      ],
     });
     expect(await tables(fx.sql)).toEqual([
+      'data_providers',
       'events',
       'hub_secrets',
       'identity_providers',

@@ -88,6 +88,26 @@ describe('the federation file', () => {
     expect(parseFederation(named, false).serviceProviders).toHaveLength(1);
     const lookalike = { serviceProviders: [{ ...sp, redirect_uris: ['http://localhost.example/callback'] }] };
     expect(() => parseFederation(lookalike, false)).toThrow(/only allowed on loopback/);
+    const dataProvider = {
+      client_id: 'dp-1',
+      name: 'Data',
+      scopes: ['data_scope'],
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks_uri: 'http://keys.example/jwks',
+    };
+    expect(() => parseFederation({ dataProviders: [dataProvider] }, false)).toThrow(
+      /dataProviders \(dp-1\)\.jwks_uri: http is only allowed on loopback/,
+    );
+  });
+
+  it('refuses a data provider with an SP client_id, or without credentials', () => {
+    const dp = { client_id: 'sp-1', name: 'Data', scopes: ['data_scope'], client_secret: 'x'.repeat(32) };
+    expect(() => parseFederation({ serviceProviders: [sp], dataProviders: [dp] }, false)).toThrow(
+      /already a service provider's client_id/,
+    );
+    expect(() =>
+      parseFederation({ dataProviders: [{ ...dp, client_id: 'dp-1', client_secret: undefined }] }, false),
+    ).toThrow(/client_secret: required/);
   });
 
   it('refuses an SP naming an unknown identity provider', () => {
