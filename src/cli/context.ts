@@ -22,6 +22,8 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   /** An already open database (tests sharing one embedded PGlite with a hub); left open. */
   sql?: Sql;
+  /** The clock (tests: a habilitation's last day in Paris); the system's by default. */
+  now?: () => Date;
 }
 
 /** A failure the operator can act on: printed as one line, exit code 1. */
@@ -31,6 +33,7 @@ export interface Context {
   config: Readonly<Config>;
   json: boolean;
   flags: Map<string, string | true>;
+  now(): Date;
   print(text: string): void;
   printJson(value: unknown): void;
   sql(): Promise<Sql>;
@@ -64,6 +67,7 @@ export function createContext(io: CliIo, flags: Map<string, string | true>): Con
     config,
     json: flags.get('json') === true,
     flags,
+    now: io.now ?? (() => new Date()),
     print: (text) => io.stdout.write(`${text}\n`),
     printJson: (value) => io.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
     sql,

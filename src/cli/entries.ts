@@ -1,8 +1,10 @@
-// sp/idp add, list, show, disable, enable, and rotate-secret: the registry one entry at a time.
+// sp/idp/dp add, list, show, disable, enable, and rotate-secret: the registry one entry at a time.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import {
+  type DataProvider,
+  dataProviderSchema,
   type IdentityProvider,
   identityProviderSchema,
   insecureUrls,
@@ -13,23 +15,39 @@ import { UsageError } from './args.ts';
 import { CliError, type Context } from './context.ts';
 import { fields, redact, table } from './output.ts';
 
-export type Kind = 'sp' | 'idp';
-type Entry = ServiceProvider | IdentityProvider;
+export type Kind = 'sp' | 'idp' | 'dp';
+type Entry = ServiceProvider | IdentityProvider | DataProvider;
 
-const TABLE = { sp: 'service_providers', idp: 'identity_providers' } as const;
+const TABLE = { sp: 'service_providers', idp: 'identity_providers', dp: 'data_providers' } as const;
 const LIST_COLUMNS = {
   sp: ['client_id', 'active', 'type', 'token_endpoint_auth_method', 'client_name'],
   idp: ['uid', 'active', 'display', 'order', 'issuer', 'name'],
+  dp: ['client_id', 'active', 'token_endpoint_auth_method', 'scopes', 'name'],
 } as const;
+const SCHEMA: { [K in Kind]: z.ZodType<Entry> } = {
+  sp: serviceProviderSchema,
+  idp: identityProviderSchema,
+  dp: dataProviderSchema,
+};
 
 const idOf = (entry: Entry): string => ('uid' in entry ? entry.uid : entry.client_id);
 
 async function list(ctx: Context, kind: Kind): Promise<Entry[]> {
   const registry = await ctx.registry();
-  return kind === 'sp' ? registry.listServiceProviders() : registry.listIdentityProviders();
+  if (kind === 'sp') return registry.listServiceProviders();
+  return kind === 'idp' ? registry.listIdentityProviders() : registry.listDataProviders();
 }
 
-async function find(ctx: Context, kind: Kind, id: string): Promise<Entry> {
+/** One entry written through upsertFederation, as an import of a one-entry file would. */
+export async function upsertOne(ctx: Context, kind: Kind, entry: Entry): Promise<void> {
+  await (await ctx.registry()).upsertFederation({
+    serviceProviders: kind === 'sp' ? [entry as ServiceProvider] : [],
+    identityProviders: kind === 'idp' ? [entry as IdentityProvider] : [],
+    dataProviders: kind === 'dp' ? [entry as DataProvider] : [],
+  });
+}
+
+export async function findEntry(ctx: Context, kind: Kind, id: string): Promise<Entry> {
   const entry = (await list(ctx, kind)).find((e) => idOf(e) === id);
   if (!entry) throw new CliError(`${kind} "${id}": not found`);
   return entry;
@@ -53,9 +71,8 @@ async function readEntry(ctx: Context, kind: Kind): Promise<unknown> {
 /** The same rules as the federation file: the zod schema, then http on loopback only. */
 function validate(ctx: Context, kind: Kind, input: unknown): Entry {
   const raw = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
-  const name = `${kind} "${String((kind === 'sp' ? raw.client_id : raw.uid) ?? '?')}"`;
-  const schema: z.ZodType<Entry> = kind === 'sp' ? serviceProviderSchema : identityProviderSchema;
-  const parsed = schema.safeParse(input);
+  const name = `${kind} "${String((kind === 'idp' ? raw.uid : raw.client_id) ?? '?')}"`;
+  const parsed = SCHEMA[kind].safeParse(input);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new CliError(`${name}: ${problems.join('; ')}`);
@@ -76,15 +93,18 @@ async function add(ctx: Context, kind: Kind): Promise<void> {
   if ((await list(ctx, kind)).some((e) => idOf(e) === id)) {
     throw new CliError(`${kind} "${id}": already exists (edit it with \`relais import\`)`);
   }
-  if (kind === 'sp') {
-    const sp = entry as ServiceProvider;
-    const known = new Set((await registry.listIdentityProviders()).map((idp) => idp.uid));
-    const unknown = (sp.identity_providers ?? []).find((uid) => !known.has(uid));
-    if (unknown) throw new CliError(`sp "${id}": identity_providers: unknown identity provider "${unknown}"`);
-    await registry.upsertFederation({ serviceProviders: [sp], identityProviders: [] });
-  } else {
-    await registry.upsertFederation({ serviceProviders: [], identityProviders: [entry as IdentityProvider] });
+  // SPs and data providers are both clients of the hub's OP: one client_id, one of them.
+  const other = kind === 'sp' ? 'dp' : kind === 'dp' ? 'sp' : undefined;
+  if (other && (await list(ctx, other)).some((e) => idOf(e) === id)) {
+    const owner = other === 'sp' ? 'a service' : 'a data';
+    throw new CliError(`${kind} "${id}": client_id: "${id}" is already ${owner} provider's client_id`);
   }
+  if (kind === 'sp') {
+    const known = new Set((await registry.listIdentityProviders()).map((idp) => idp.uid));
+    const unknown = ((entry as ServiceProvider).identity_providers ?? []).find((uid) => !known.has(uid));
+    if (unknown) throw new CliError(`sp "${id}": identity_providers: unknown identity provider "${unknown}"`);
+  }
+  await upsertOne(ctx, kind, entry);
   if (ctx.json) ctx.printJson({ added: id, kind });
   else ctx.print(`${kind} "${id}" added`);
 }
@@ -92,31 +112,28 @@ async function add(ctx: Context, kind: Kind): Promise<void> {
 async function setActive(ctx: Context, kind: Kind, id: string, active: boolean): Promise<void> {
   const registry = await ctx.registry();
   if (!(await registry.setActive(TABLE[kind], id, active))) throw new CliError(`${kind} "${id}": not found`);
-  if (ctx.json) ctx.printJson({ [kind === 'sp' ? 'client_id' : 'uid']: id, active });
+  if (ctx.json) ctx.printJson({ [kind === 'idp' ? 'uid' : 'client_id']: id, active });
   else ctx.print(`${kind} "${id}" ${active ? 'enabled' : 'disabled'}`);
 }
 
 /** A new secret, printed once: only its sealed form stays in the registry. */
-async function rotateSecret(ctx: Context, id: string): Promise<void> {
-  const sp = (await find(ctx, 'sp', id)) as ServiceProvider;
-  if (sp.token_endpoint_auth_method === 'private_key_jwt') {
+async function rotateSecret(ctx: Context, kind: 'sp' | 'dp', id: string): Promise<void> {
+  const client = (await findEntry(ctx, kind, id)) as ServiceProvider | DataProvider;
+  if (client.token_endpoint_auth_method === 'private_key_jwt') {
     throw new CliError(
-      `sp "${id}": token_endpoint_auth_method is private_key_jwt: no client_secret to rotate`,
+      `${kind} "${id}": token_endpoint_auth_method is private_key_jwt: no client_secret to rotate`,
     );
   }
   const secret = randomBytes(48).toString('base64url');
-  await (await ctx.registry()).upsertFederation({
-    serviceProviders: [{ ...sp, client_secret: secret }],
-    identityProviders: [],
-  });
+  await upsertOne(ctx, kind, { ...client, client_secret: secret });
   if (ctx.json) ctx.printJson({ client_id: id, client_secret: secret });
-  else ctx.print(`new client_secret for sp "${id}" (shown once, store it now):\n${secret}`);
+  else ctx.print(`new client_secret for ${kind} "${id}" (shown once, store it now):\n${secret}`);
 }
 
 export async function runEntryCommand(ctx: Context, kind: Kind, action: string, id: string | undefined) {
   const needId = (): string => {
     if (!id)
-      throw new UsageError(`${kind} ${action} needs the entry's ${kind === 'sp' ? 'client_id' : 'uid'}`);
+      throw new UsageError(`${kind} ${action} needs the entry's ${kind === 'idp' ? 'uid' : 'client_id'}`);
     return id;
   };
   switch (action) {
@@ -127,14 +144,14 @@ export async function runEntryCommand(ctx: Context, kind: Kind, action: string, 
       return ctx.json ? ctx.printJson(entries) : ctx.print(table(LIST_COLUMNS[kind], entries));
     }
     case 'show': {
-      const entry = redact(await find(ctx, kind, needId()));
+      const entry = redact(await findEntry(ctx, kind, needId()));
       return ctx.json ? ctx.printJson(entry) : ctx.print(fields(entry));
     }
     case 'disable':
     case 'enable':
       return setActive(ctx, kind, needId(), action === 'enable');
     case 'rotate-secret':
-      if (kind === 'sp') return rotateSecret(ctx, needId());
+      if (kind !== 'idp') return rotateSecret(ctx, kind, needId());
   }
   throw new UsageError(`unknown command "${kind} ${action}"`);
 }

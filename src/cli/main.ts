@@ -8,6 +8,7 @@ import { parseArgs, UsageError } from './args.ts';
 import { CliError, type CliIo, createContext } from './context.ts';
 import { type Kind, runEntryCommand } from './entries.ts';
 import { exportFederation, importFederation } from './federation.ts';
+import { runHabilitationCommand } from './habilitations.ts';
 import { listKeys, retireKey, rotateKeys, runMigrate, showStats } from './operations.ts';
 
 export type { CliIo } from './context.ts';
@@ -18,6 +19,12 @@ export const USAGE = `usage: relais [--embedded] [--json] <command>
   sp list | show ID | disable ID | enable ID | rotate-secret ID
   idp add --json '{…}' | --file entry.json add an identity provider
   idp list | show ID | disable ID | enable ID
+  dp add --json '{…}' | --file entry.json  add a data provider
+  dp list | show ID | disable ID | enable ID | rotate-secret ID
+  habilitations list [--sp ID]             SPs' habilitations, in force or not
+  habilitations grant ID --id H --scopes "a b" --expires YYYY-MM-DD
+                                           add (or replace by id) a habilitation of SP ID
+  habilitations revoke ID H                remove habilitation H of SP ID
   keys list                                the hub's signing keys (public facts only)
   keys rotate [--delay SECONDS] [--alg A]  new keys, published now, signing after the delay (900 s)
   keys retire KID                          stop publishing a key that no longer signs
@@ -32,7 +39,11 @@ const COMMAND_FLAGS: Record<string, string[]> = {
   export: ['with-secrets'],
   stats: ['days'],
   keys: ['delay', 'alg'],
+  'habilitations list': ['sp'],
+  'habilitations grant': ['id', 'scopes', 'expires'],
 };
+/** How many arguments each habilitations command takes after its name (client_id, id). */
+const HABILITATION_ARITY: Record<string, number> = { list: 0, grant: 1, revoke: 2 };
 
 function checkFlags(flags: Map<string, string | true>, command: string): void {
   const allowed = new Set([...GLOBAL_FLAGS, ...(COMMAND_FLAGS[command] ?? [])]);
@@ -51,24 +62,35 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       io.stdout.write(`${USAGE}\n`);
       return group === undefined && !flags.has('help') ? 2 : 0;
     }
-    const isEntry = group === 'sp' || group === 'idp';
+    const isEntry = group === 'sp' || group === 'idp' || group === 'dp';
+    const isHabilitations = group === 'habilitations';
     const single = group === 'migrate' || group === 'export' || group === 'stats';
     const takesId = isEntry || (group === 'keys' && action === 'retire');
-    const tooMany = takesId ? extra.length > 0 : single ? action !== undefined : id !== undefined;
-    if (tooMany) throw new UsageError(`too many arguments for "${group}"`);
-    checkFlags(flags, isEntry ? (action ?? group) : group);
+    const maxWords = isHabilitations
+      ? 2 + (HABILITATION_ARITY[action ?? ''] ?? 0)
+      : takesId
+        ? 3
+        : single
+          ? 1
+          : 2;
+    if (positionals.length > maxWords) throw new UsageError(`too many arguments for "${group}"`);
+    checkFlags(flags, isEntry ? (action ?? group) : isHabilitations && action ? `${group} ${action}` : group);
     if (isEntry && !action)
       throw new UsageError(`${group} needs a command: add, list, show, disable, enable`);
+    if (isHabilitations && HABILITATION_ARITY[action ?? ''] === undefined) {
+      throw new UsageError('habilitations needs a command: list, grant, revoke');
+    }
     if (group === 'keys' && !['list', 'rotate', 'retire'].includes(action ?? '')) {
       throw new UsageError('keys needs a command: list, rotate, retire');
     }
     if (group === 'import' && !action) throw new UsageError('import needs a FILE');
-    if (!isEntry && !single && group !== 'keys' && group !== 'import') {
+    if (!isEntry && !isHabilitations && !single && group !== 'keys' && group !== 'import') {
       throw new UsageError(`unknown command "${group}"`);
     }
     const ctx = createContext(io, flags);
     close = ctx.close;
     if (isEntry) await runEntryCommand(ctx, group as Kind, action ?? '', id);
+    else if (isHabilitations) await runHabilitationCommand(ctx, action ?? '', id, extra[0]);
     else if (group === 'migrate') await runMigrate(ctx);
     else if (group === 'keys' && action === 'rotate') await rotateKeys(ctx);
     else if (group === 'keys' && action === 'retire') await retireKey(ctx, id);

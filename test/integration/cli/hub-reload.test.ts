@@ -1,4 +1,4 @@
-// A running hub sees an IdP disabled through the CLI leave its registry, without a restart.
+// A running hub sees an IdP disabled, or a habilitation granted, through the CLI without a restart.
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.ts';
@@ -40,7 +40,8 @@ describe.each(backends)('a running hub on $name', ({ url }) => {
     }
   });
 
-  it('drops an IdP disabled through the CLI within 5 s, and takes it back when enabled', async () => {
+  /** A hub on the schema, and the CLI on the same database. */
+  async function startHub() {
     const secrets = secretsEnv();
     const config = loadConfig({
       ...secrets,
@@ -56,11 +57,16 @@ describe.each(backends)('a running hub on $name', ({ url }) => {
       pgliteDir: null,
     });
     const running = hub;
-    expect(running.registry.identityProvider('fi-a')).toBeDefined();
     // An embedded database is one process's: the CLI is handed the hub's connection there.
     const cli = url
       ? callCli({ env: { ...secrets, DATABASE_URL: schemaUrl(url, schema) } })
       : callCli({ env: secrets, sql: running.sql });
+    return { running, cli };
+  }
+
+  it('drops an IdP disabled through the CLI within 5 s, and takes it back when enabled', async () => {
+    const { running, cli } = await startHub();
+    expect(running.registry.identityProvider('fi-a')).toBeDefined();
     expect(await cli('idp', 'disable', 'fi-a')).toMatchObject({ code: 0 });
     await expect
       .poll(() => running.registry.identityProvider('fi-a'), { timeout: 5000, interval: 100 })
@@ -70,5 +76,24 @@ describe.each(backends)('a running hub on $name', ({ url }) => {
     await expect
       .poll(() => running.registry.identityProvider('fi-a'), { timeout: 5000, interval: 100 })
       .toBeDefined();
+  });
+
+  it('sees a habilitation granted through the CLI within 5 s, and its revocation', async () => {
+    const { running, cli } = await startHub();
+    const grant = ['--id', 'datapass-1', '--scopes', 'dgfip_rfr', '--expires', '2099-12-31'];
+    expect(await cli('habilitations', 'grant', 'fs-reload', ...grant)).toMatchObject({ code: 0 });
+    await expect
+      .poll(() => running.registry.serviceProvider('fs-reload')?.habilitations, {
+        timeout: 5000,
+        interval: 100,
+      })
+      .toEqual([{ id: 'datapass-1', scopes: ['dgfip_rfr'], expires_at: '2099-12-31' }]);
+    expect(await cli('habilitations', 'revoke', 'fs-reload', 'datapass-1')).toMatchObject({ code: 0 });
+    await expect
+      .poll(() => running.registry.serviceProvider('fs-reload')?.habilitations, {
+        timeout: 5000,
+        interval: 100,
+      })
+      .toEqual([]);
   });
 });

@@ -96,7 +96,7 @@ describe.each(cliDatabases)('relais sp/idp on $name', (database) => {
       expect((await other.cli('migrate')).code).toBe(0);
       expect(await other.cli('import', file)).toMatchObject({
         code: 0,
-        stdout: `imported 1 sp, 1 idp from ${file}\n`,
+        stdout: `imported 1 sp, 1 idp, 0 dp from ${file}\n`,
       });
       expect(JSON.parse((await other.cli('export', '--with-secrets')).stdout)).toEqual(
         JSON.parse(withSecrets.stdout),
