@@ -52,6 +52,8 @@ export interface AppDependencies {
   issuer: string;
   /** The federation served: FranceConnect (default) or ProConnect. */
   profile?: ProfileName;
+  /** Seconds an access token lives (ACCESS_TOKEN_TTL_SECONDS); default 60. */
+  accessTokenTtl?: number | undefined;
   registry: Registry;
   kv: Kv;
   /** oidc-provider's adapter over the store, with the hub's own reads and writes riding along. */
@@ -208,6 +210,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
       issuer: deps.issuer,
       profile,
       dataScopes: deps.registry.dataScopes(),
+      accessTokenTtl: deps.accessTokenTtl,
       registry: deps.registry,
       grantIdentities,
       adapter: (clients) => deps.oidcAdapter(clients, adapterHooks),
@@ -255,6 +258,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     issuer: deps.issuer,
     profile,
     scopeClaims: scopeClaimsOf(profile),
+    accessTokenTtl: deps.accessTokenTtl,
     interactions: interactionsOf(
       provider,
       (scope) => scope in scopeClaimsOf(profile) || deps.registry.dataScopes().includes(scope),

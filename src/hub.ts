@@ -72,6 +72,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     const built = await buildApp({
       issuer: config.issuer,
       profile: config.profile,
+      accessTokenTtl: config.accessTokenTtlSeconds,
       registry,
       kv,
       oidcAdapter: (clients, hooks) => createOidcAdapter(kv, clients, hooks),

@@ -48,6 +48,8 @@ const envSchema = z.object({
   ALLOW_INSECURE_HTTP: flag.default(false),
   IDP_TIMEOUT_MS: z.coerce.number().int().min(500).max(60_000).default(5000),
   SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1800),
+  // How long an access token is valid (at /userinfo, at the data providers).
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(3600).default(60),
   SESSION_MAX_SECONDS: z.coerce
     .number()
     .int()
@@ -98,6 +100,8 @@ export interface Config {
   idpTimeoutMs: number;
   /** Hub session: idle timeout, and absolute lifetime. */
   sessionTtlSeconds: number;
+  /** Seconds an access token lives. */
+  accessTokenTtlSeconds: number;
   sessionMaxSeconds: number;
   logLevel: string;
   /** A deployer's own templates and message catalogues, and static assets. */
@@ -167,6 +171,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     allowInsecureHttp: e.ALLOW_INSECURE_HTTP,
     idpTimeoutMs: e.IDP_TIMEOUT_MS,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     sessionMaxSeconds: Math.max(e.SESSION_MAX_SECONDS, e.SESSION_TTL_SECONDS),
     logLevel: e.LOG_LEVEL,
     viewsDir: e.VIEWS_DIR,

@@ -55,6 +55,8 @@ export interface LoginDependencies {
   profile: ProfileName;
   /** The profile's scopes and the claims they release. */
   scopeClaims: ScopeClaims;
+  /** Seconds an access token lives: a grant outlives it (op/provider.ts grantTtlFor). */
+  accessTokenTtl?: number | undefined;
   /** oidc-provider's interactions, which a login ends (op/interaction.ts). */
   interactions: Interactions;
   registry: Registry;
@@ -394,7 +396,7 @@ async function finishLogin(
     sessionId: hashId(hubSession.citizenSessionId),
     data: { sub: hashId(sub) },
   });
-  const grantTtl = grantTtlFor(grantTypesOf(sp));
+  const grantTtl = grantTtlFor(grantTypesOf(sp), deps.accessTokenTtl);
   const exp = Math.floor(Date.now() / 1000) + grantTtl;
   // The record's move to done, the hub session, the grant and the identity kept for it go
   // together; of two consents at once only the one whose move won gets the interaction's result.
@@ -735,5 +737,5 @@ export async function silentLogin(
       sessionId: hashId(session.citizenSessionId),
       data: { sub: hashId(sub), silent: true },
     });
-  return { sub, claims, grantTtl: grantTtlFor(grantTypesOf(sp)), accepted };
+  return { sub, claims, grantTtl: grantTtlFor(grantTypesOf(sp), deps.accessTokenTtl), accepted };
 }

@@ -37,6 +37,8 @@ export interface ProviderOptions {
   profile: ProfileName;
   /** The data providers' scopes, as the registry had them when this provider was built. */
   dataScopes?: readonly string[];
+  /** Seconds an access token lives (ACCESS_TOKEN_TTL_SECONDS); default ACCESS_TOKEN_TTL. */
+  accessTokenTtl?: number;
   registry: Registry;
   grantIdentities: Slot<GrantIdentity>;
   adapter: (clients: {
@@ -71,15 +73,17 @@ export type SilentLogin = (request: {
 
 /** Lifetimes a national hub can afford (FranceConnect: tokens 60 s, session 30 min). */
 export const CODE_TTL = 60;
+/** The default; ACCESS_TOKEN_TTL_SECONDS sets it (10–3600). */
 export const ACCESS_TOKEN_TTL = 60;
-/** The grant outlives the code and the access token taken from it, and not by much. */
-export const GRANT_TTL = CODE_TTL + ACCESS_TOKEN_TTL;
 /** For an SP authorised offline_access only: its refresh token, and so its grant, last a day. */
 export const OFFLINE_GRANT_TTL = 24 * 3600;
 
-/** How long a grant (and the identity sealed for it) lives for this client. */
-export function grantTtlFor(grantTypes: readonly string[]): number {
-  return grantTypes.includes('refresh_token') ? OFFLINE_GRANT_TTL : GRANT_TTL;
+/**
+ * How long a grant (and the identity sealed for it) lives for this client: it outlives the code and
+ * the access token taken from it, and not by much; a day for offline_access.
+ */
+export function grantTtlFor(grantTypes: readonly string[], accessTokenTtl = ACCESS_TOKEN_TTL): number {
+  return grantTypes.includes('refresh_token') ? OFFLINE_GRANT_TTL : CODE_TTL + accessTokenTtl;
 }
 export const INTERACTION_TTL = 30 * 60;
 
@@ -89,6 +93,7 @@ export function createProvider(options: ProviderOptions): Provider {
   const dataScopes = new Set((options.dataScopes ?? []).filter((scope) => !(scope in scopeClaims)));
   const knownScope = (scope: string) => scope in scopeClaims || dataScopes.has(scope);
   const rules = requestRulesOf(options.profile);
+  const accessTokenTtl = options.accessTokenTtl ?? ACCESS_TOKEN_TTL;
   const configuration: Configuration = {
     adapter: options.adapter({
       // SPs, and data providers (clients of /introspect only): one client_id space.
@@ -198,9 +203,9 @@ export function createProvider(options: ProviderOptions): Provider {
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: relaisPolicy() },
     ttl: {
       AuthorizationCode: CODE_TTL,
-      AccessToken: ACCESS_TOKEN_TTL,
+      AccessToken: accessTokenTtl,
       IdToken: 60,
-      Grant: (ctx) => grantTtlFor(ctx?.oidc?.client?.grantTypes ?? []),
+      Grant: (ctx) => grantTtlFor(ctx?.oidc?.client?.grantTypes ?? [], accessTokenTtl),
       RefreshToken: OFFLINE_GRANT_TTL,
       Interaction: INTERACTION_TTL,
       // Sliding while used, capped by the absolute lifetime counted from the session's start.

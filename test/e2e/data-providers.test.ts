@@ -251,3 +251,53 @@ describe('data-provider scopes at /authorize', () => {
     });
   });
 });
+
+describe('an expired access token', () => {
+  let short: Federation;
+  beforeAll(async () => {
+    short = await startFederation({
+      idps: [{ uid: 'idp-a', host: '127.0.0.2' }],
+      sps: [
+        {
+          client_id: 'sp-a',
+          client_secret: 'sp-a-secret-0123456789-0123456789-abcdefgh',
+          scope: 'openid identite_pivot cnaf_quotient_familial',
+        },
+      ],
+      dataProviders: [
+        {
+          client_id: 'dp-cnaf',
+          client_secret: DP_SECRET,
+          name: 'Quotient familial',
+          scopes: ['cnaf_quotient_familial'],
+        },
+      ],
+      env: { ACCESS_TOKEN_TTL_SECONDS: '10' },
+    });
+  });
+  afterAll(() => short?.close());
+
+  it('is inactive once its ACCESS_TOKEN_TTL_SECONDS have passed, at the data provider and at userinfo', async () => {
+    const config = await spClient(short, 'sp-a');
+    const request = await authorizeRequest(short, config, {
+      scope: 'openid identite_pivot cnaf_quotient_familial',
+    });
+    const citizen = new Citizen(request);
+    await citizen.go(request.url);
+    const { tokens, idToken } = await completeLogin(short, { config, request, citizen }, { idp: 'idp-a' });
+    expect(tokens.expires_in).toBeLessThanOrEqual(10);
+    const dp = await client.discovery(
+      new URL(short.issuer),
+      'dp-cnaf',
+      {},
+      client.ClientSecretPost(DP_SECRET),
+      {
+        execute: [client.allowInsecureRequests],
+      },
+    );
+    expect((await client.tokenIntrospection(dp, tokens.access_token)).active).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 11_000));
+    expect(await client.tokenIntrospection(dp, tokens.access_token)).toEqual({ active: false });
+    await expect(client.fetchUserInfo(config, tokens.access_token, idToken.sub)).rejects.toThrow();
+  }, 30_000);
+});

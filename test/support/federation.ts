@@ -58,6 +58,8 @@ export async function startFederation(spec: {
   profile?: ProfileName;
   /** Data providers (introspection, checktoken), as the federation file lists them. */
   dataProviders?: Array<Record<string, unknown>>;
+  /** More of the hub's environment (ACCESS_TOKEN_TTL_SECONDS…). */
+  env?: Record<string, string>;
 }): Promise<Federation> {
   const pro = spec.profile === 'proconnect';
   const hubPort = await freePort(HUB_HOST);
@@ -122,6 +124,7 @@ export async function startFederation(spec: {
     COOKIE_KEYS: randomBytes(32).toString('hex'),
     IDP_TIMEOUT_MS: '2000',
     PROFILE: spec.profile ?? 'franceconnect',
+    ...spec.env,
   };
   const config = loadConfig(env);
   const hubs: Hub[] = [];

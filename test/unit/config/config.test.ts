@@ -20,6 +20,13 @@ describe('configuration from the environment', () => {
     expect(config.profile).toBe('franceconnect');
   });
 
+  it('keeps access tokens 60 s unless ACCESS_TOKEN_TTL_SECONDS says otherwise, within 10 s–1 h', () => {
+    expect(loadConfig({}).accessTokenTtlSeconds).toBe(60);
+    expect(loadConfig({ ACCESS_TOKEN_TTL_SECONDS: '10' }).accessTokenTtlSeconds).toBe(10);
+    expect(() => loadConfig({ ACCESS_TOKEN_TTL_SECONDS: '5' })).toThrow(/ACCESS_TOKEN_TTL_SECONDS/);
+    expect(() => loadConfig({ ACCESS_TOKEN_TTL_SECONDS: '7200' })).toThrow(/ACCESS_TOKEN_TTL_SECONDS/);
+  });
+
   it('serves ProConnect with PROFILE=proconnect, and nothing else', () => {
     expect(loadConfig({ PROFILE: 'proconnect' }).profile).toBe('proconnect');
     // The two demos keep apart embedded registries (an upsert never deletes the other's IdPs).
