@@ -72,6 +72,7 @@ export function consentModel(
           }
         : undefined,
     claims,
+    dataProviders: step.consent.dataProviders,
     requireAgreement: step.consent.requireAgreement,
     agreementMissing: step.consent.agreementMissing,
     // The SP's entry on the public register: what it is authorised to receive, and until when.

@@ -3,7 +3,7 @@
 // oidc-provider stays behind op/, openid-client behind rp/; nothing here knows about HTTP.
 import { randomBytes } from 'node:crypto';
 import { acrRank, canDeliver, requestedLevel } from '../acr.ts';
-import type { IdentityProvider, ServiceProvider } from '../config/federation.ts';
+import { type IdentityProvider, type ServiceProvider, splitScope } from '../config/federation.ts';
 import type { ProfileName } from '../config/index.ts';
 import { RelaisError } from '../errors.ts';
 import { type Events, hashId } from '../observability/events.ts';
@@ -105,6 +105,8 @@ export interface ConsentView {
   identity: CitizenIdentity;
   /** What the SP will receive, among what the identity holds. */
   claims: string[];
+  /** The data providers the SP may then call about the citizen, and for what (their scopes asked). */
+  dataProviders: Array<{ name: string; scopes: string[] }>;
   fingerprint: string;
   /** FranceConnect: a private SP needs the citizen's explicit consent, a public one informs. */
   requireAgreement: boolean;
@@ -481,11 +483,28 @@ function consentStep(
     consent: {
       identity,
       claims,
+      dataProviders: dataProvidersFor(deps, login, sp),
       fingerprint: identityFingerprint(identity),
       requireAgreement: sp.type === 'private',
       agreementMissing,
     },
   };
+}
+
+/**
+ * The data providers whose scopes the SP asked for and may have (FranceConnect shows them on the
+ * consent page: the SP may call them about the citizen with its access token).
+ */
+function dataProvidersFor(deps: LoginDependencies, login: OpenLogin, sp: ServiceProvider) {
+  const authorised = new Set(splitScope(sp.scope));
+  const asked = splitScope(login.request.scope).filter((scope) => authorised.has(scope));
+  const dataScopes = new Set(deps.registry.dataScopes());
+  const wanted = asked.filter((scope) => dataScopes.has(scope));
+  if (!wanted.length) return [];
+  return deps.registry
+    .dataProviders()
+    .map((dp) => ({ name: dp.name, scopes: dp.scopes.filter((scope) => wanted.includes(scope)) }))
+    .filter((dp) => dp.scopes.length);
 }
 
 /** After an IdP failure: back to the mire with a banner (FranceConnect's behaviour). */

@@ -29,6 +29,8 @@ export interface Registry {
   dataProvider(clientId: string): DataProvider | undefined;
   /** The scopes the active data providers serve, distinct and sorted. */
   dataScopes(): readonly string[];
+  /** The active data providers, by client_id. */
+  dataProviders(): readonly DataProvider[];
   /** Bumped on every reload: caches derived from the registry key on it. */
   readonly version: number;
   reload(): Promise<void>;
@@ -68,6 +70,7 @@ export async function createRegistry(
       return dp?.active ? dp : undefined;
     },
     dataScopes: () => dataScopes,
+    dataProviders: () => [...dps.values()].filter((dp) => dp.active),
     identityProvidersFor: (sp) =>
       idps.filter((idp) => idp.active && (!sp.identity_providers || sp.identity_providers.includes(idp.uid))),
     get version() {

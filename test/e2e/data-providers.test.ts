@@ -236,6 +236,26 @@ describe('revocation (RFC 7009) and logout', () => {
 });
 
 describe('data-provider scopes at /authorize', () => {
+  it('the consent page names the data providers the SP may then call, and for what', async () => {
+    const config = await spClient(federation, 'sp-a');
+    const request = await authorizeRequest(federation, config, {
+      scope: 'openid identite_pivot cnaf_quotient_familial',
+    });
+    const citizen = new Citizen(request);
+    await citizen.go(request.url);
+    await citizen.chooseIdp('idp-a');
+    await citizen.loginAs('standard');
+    const page = citizen.currentPage().html;
+    expect(page).toContain('Quotient familial (cnaf_quotient_familial)');
+    expect(page).not.toContain('Revenu fiscal');
+    const plain = await authorizeRequest(federation, config, { scope: 'openid identite_pivot' });
+    const other = new Citizen(plain);
+    await other.go(plain.url);
+    await other.chooseIdp('idp-a');
+    await other.loginAs('standard');
+    expect(other.currentPage().html).not.toContain('data-providers-heading');
+  });
+
   it('an SP not authorised for one gets invalid_scope with its code', async () => {
     const config = await spClient(federation, 'sp-b');
     const request = await authorizeRequest(federation, config, {
