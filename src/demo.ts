@@ -1,21 +1,26 @@
 // Demo mode: the bundled mock IdP and demo SP beside the hub, on the ports after the hub's, all on
 // localhost (their cookie names are distinct, since browsers ignore ports when sending cookies).
+// FranceConnect's demo adds a data provider (a family-quotient API) two ports after the demo SP's,
+// which the demo SP calls with its access token right after a login.
 // ProConnect's demo: the mock IdP serves the agents of a ministry (demo.gouv.fr), a second one on
 // the port after the demo SP's is the fallback for any other email.
-import { DEMO_AGENT_DOMAINS, DEMO_IDP, DEMO_SP, PRO_DEMO_CLAIMS } from './config/demo-federation.ts';
+import { DEMO_AGENT_DOMAINS, DEMO_DP, DEMO_IDP, DEMO_SP, PRO_DEMO_CLAIMS } from './config/demo-federation.ts';
 import type { ProfileName } from './config/index.ts';
+import { createDemoDp, type DemoDp } from './demo-dp/index.ts';
 import { createDemoSp } from './demo-sp/index.ts';
 import { createMockIdp } from './mock-idp/index.ts';
 
 export interface Demo {
   mockIdpUrl: string;
   demoSpUrl: string;
+  /** FranceConnect's demo only: the data provider's API. */
+  demoDpUrl?: string;
   close(): Promise<void>;
 }
 
 export async function startDemo(
   issuer: string,
-  ports: { mockIdpPort: number; demoSpPort: number; fallbackIdpPort?: number },
+  ports: { mockIdpPort: number; demoSpPort: number; fallbackIdpPort?: number; demoDpPort?: number },
   /** Where to listen; the URLs stay on localhost (0.0.0.0 in a container). */
   host?: string,
   profile: ProfileName = 'franceconnect',
@@ -51,20 +56,36 @@ export async function startDemo(
     );
   }
   for (const idp of idps) await idp.listen(host);
+  const demoDp: DemoDp | undefined = pro
+    ? undefined
+    : await createDemoDp({
+        url: `http://localhost:${ports.demoDpPort ?? ports.demoSpPort + 2}`,
+        issuer,
+        clientId: DEMO_DP.clientId,
+        clientSecret: DEMO_DP.clientSecret,
+        ...(host ? { host } : {}),
+      });
+  await demoDp?.listen();
   const demoSp = await createDemoSp({
     url: demoSpUrl,
     issuer,
     clientId: DEMO_SP.clientId,
     clientSecret: DEMO_SP.clientSecret,
     ...(pro ? { scope: `openid ${PRO_DEMO_CLAIMS} idp_id idp_acr`, prompt: '' } : {}),
+    ...(demoDp ? { scope: `openid identite_pivot email ${DEMO_DP.scope}`, dataProviderUrl: demoDp.url } : {}),
     ...(host ? { host } : {}),
   });
   await demoSp.listen();
   return {
     mockIdpUrl,
     demoSpUrl,
+    ...(demoDp ? { demoDpUrl: demoDp.url } : {}),
     async close() {
-      await Promise.allSettled([demoSp.close(), ...idps.map((idp) => idp.close())]);
+      await Promise.allSettled([
+        demoSp.close(),
+        ...(demoDp ? [demoDp.close()] : []),
+        ...idps.map((idp) => idp.close()),
+      ]);
     },
   };
 }

@@ -18,7 +18,8 @@ async function main() {
   if (config.demo?.inProcess) {
     const demo = await startDemo(config.issuer, config.demo, config.host, config.profile);
     stops.unshift(() => demo.close());
-    log.info(`demo mock IdP on ${demo.mockIdpUrl}, demo SP on ${demo.demoSpUrl}`);
+    const dataProvider = demo.demoDpUrl ? `, demo data provider on ${demo.demoDpUrl}` : '';
+    log.info(`demo mock IdP on ${demo.mockIdpUrl}, demo SP on ${demo.demoSpUrl}${dataProvider}`);
     process.stdout.write(`\nRelais is running. Open ${demo.demoSpUrl} to try a login.\n\n`);
   } else {
     process.stdout.write(`\nRelais is running: ${config.issuer}/.well-known/openid-configuration\n\n`);

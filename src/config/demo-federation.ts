@@ -1,11 +1,18 @@
-// The bundled demo federation: the mock IdP and the demo SP, on the ports beside the hub's; under
-// ProConnect, a ministry's IdP for the demo's *.gouv.fr domain and a fallback IdP for anyone else.
+// The bundled demo federation: the mock IdP, the demo SP and (FranceConnect) the demo data provider,
+// on the ports beside the hub's; under ProConnect, a ministry's IdP for the demo's *.gouv.fr domain
+// and a fallback IdP for anyone else.
 import type { FederationInput } from './federation.ts';
 import type { ProfileName } from './index.ts';
 
 export const DEMO_SP = {
   clientId: 'demo-sp',
   clientSecret: 'demo-sp-secret-at-least-32-characters-long!',
+};
+/** The demo data provider (src/demo-dp/): a family-quotient API, a client of /introspect only. */
+export const DEMO_DP = {
+  clientId: 'demo-dp',
+  clientSecret: 'demo-dp-secret-at-least-32-characters-long!',
+  scope: 'cnaf_quotient_familial',
 };
 export const DEMO_IDP = {
   clientId: 'relais',
@@ -31,8 +38,7 @@ export function demoFederation(
         client_name: 'Service de démonstration',
         redirect_uris: [`${urls.demoSp}/callback`],
         post_logout_redirect_uris: [`${urls.demoSp}/`],
-        scope:
-          'openid identite_pivot profile birth email given_name family_name birthdate gender birthplace birthcountry preferred_username',
+        scope: `openid identite_pivot profile birth email given_name family_name birthdate gender birthplace birthcountry preferred_username ${DEMO_DP.scope}`,
         acr_values: ['eidas1', 'eidas2'],
         id_token_signed_response_alg: 'ES256',
         userinfo_signed_response_alg: 'ES256',
@@ -57,6 +63,14 @@ export function demoFederation(
         active: true,
         display: true,
         order: 1,
+      },
+    ],
+    dataProviders: [
+      {
+        client_id: DEMO_DP.clientId,
+        client_secret: DEMO_DP.clientSecret,
+        name: 'Quotient familial (démonstration)',
+        scopes: [DEMO_DP.scope],
       },
     ],
   };

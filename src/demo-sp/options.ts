@@ -22,6 +22,11 @@ export interface DemoSpOptions {
   cookieName?: string;
   /** Address to listen on when it is not the URL's host (e.g. 0.0.0.0 in a container). */
   host?: string;
+  /**
+   * A data provider's API (the demo's quotient familial), called with the access token right after
+   * a login: `GET {dataProviderUrl}/v1/quotient-familial`. Unset, none is called.
+   */
+  dataProviderUrl?: string;
   /** Request logging (query strings are never logged). Default false. */
   logger?: boolean;
 }
@@ -45,6 +50,8 @@ export interface DemoSpSettings {
   readonly alg: 'ES256' | 'RS256';
   readonly cookieName: string;
   readonly cookieSecure: boolean;
+  /** The data provider's resource, `{dataProviderUrl}/v1/quotient-familial`; undefined when none. */
+  readonly dataProviderResource: URL | undefined;
   readonly logger: boolean;
 }
 
@@ -68,6 +75,7 @@ const optionsSchema = z.object({
     .regex(/^[A-Za-z0-9_-]+$/)
     .default('demosp_session'),
   host: z.string().min(1).optional(),
+  dataProviderUrl: z.url({ protocol: /^https?$/ }).optional(),
   logger: z.boolean().default(false),
 });
 
@@ -90,10 +98,17 @@ export function parseOptions(options: DemoSpOptions): DemoSpSettings {
   const o = parsed.data;
   const url = new URL(o.url);
   const issuer = new URL(o.issuer);
+  const dataProvider = o.dataProviderUrl === undefined ? undefined : new URL(o.dataProviderUrl);
   if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
     throw new Error('demo-sp: url must be an origin (no path, query or fragment)');
   }
-  for (const [name, value] of [['url', url] as const, ['issuer', issuer] as const]) {
+  // The access token travels to the data provider: the same rule as toward the hub.
+  const targets: Array<readonly [string, URL]> = [
+    ['url', url],
+    ['issuer', issuer],
+  ];
+  if (dataProvider) targets.push(['dataProviderUrl', dataProvider]);
+  for (const [name, value] of targets) {
     if (value.protocol === 'http:' && !isLoopback(value)) {
       throw new Error(`demo-sp: ${name} must be https (http is accepted on loopback only)`);
     }
@@ -116,6 +131,16 @@ export function parseOptions(options: DemoSpOptions): DemoSpSettings {
     alg: o.alg,
     cookieName: o.cookieName,
     cookieSecure: url.protocol === 'https:',
+    dataProviderResource: dataProvider && resourceOf(dataProvider),
     logger: o.logger,
   });
+}
+
+/** `{dataProviderUrl}/v1/quotient-familial`, below the URL's path (an API may sit under a prefix). */
+function resourceOf(dataProviderUrl: URL): URL {
+  const resource = new URL(dataProviderUrl);
+  resource.pathname = `${resource.pathname.replace(/\/$/, '')}/v1/quotient-familial`;
+  resource.search = '';
+  resource.hash = '';
+  return resource;
 }

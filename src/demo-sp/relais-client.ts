@@ -30,7 +30,11 @@ export interface Authentication {
 
 export interface RelaisClient {
   startLogin(): Promise<{ authorizationUrl: URL; pending: PendingLogin }>;
-  completeLogin(callbackUrl: URL, pending: PendingLogin): Promise<VerifiedLogin>;
+  /** The access token comes apart from the login: used at once (a data provider), never kept. */
+  completeLogin(
+    callbackUrl: URL,
+    pending: PendingLogin,
+  ): Promise<{ login: VerifiedLogin; accessToken: string }>;
   /** undefined when the hub publishes no end_session_endpoint: the logout is then local only. */
   logoutUrl(idToken: string, state: string): Promise<URL | undefined>;
 }
@@ -95,12 +99,13 @@ export function createRelaisClient(settings: DemoSpSettings): RelaisClient {
         if (acr === undefined || !settings.acrValues.split(' ').includes(acr)) {
           throw new DemoSpError('acr_mismatch');
         }
-        return {
+        const login: VerifiedLogin = {
           idToken: tokens.id_token,
           // Own string keys only (openid-client also attaches symbol-keyed helpers).
           userinfo: Object.fromEntries(Object.entries(userinfo)),
           authentication: { iss: idTokenClaims.iss, acr, amr, authTime },
         };
+        return { login, accessToken: tokens.access_token };
       } catch (err) {
         const error = fromOpenIdClientError(err);
         // Seed 003: on a failure, fetch the hub's metadata and keys again instead of failing forever.

@@ -1,13 +1,15 @@
-// The demo SP's pages: home, login, callback (the redirect_uri) and RP-initiated logout.
+// The demo SP's pages: home, login, callback (the redirect_uri; then a data provider's call, when set)
+// and RP-initiated logout.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomState } from 'openid-client';
 import { z } from 'zod';
+import { callDataProvider, type DataProviderAnswer } from './data-provider.ts';
 import { DemoSpError, describeForLog } from './errors.ts';
 import type { DemoSpSettings } from './options.ts';
 import type { PendingLogin, RelaisClient, VerifiedLogin } from './relais-client.ts';
 import { ExpiringMap, newSessionId } from './sessions.ts';
-import { authenticationRows, claimRows } from './view-model.ts';
+import { authenticationRows, claimRows, dataProviderPanel } from './view-model.ts';
 
 const LOGIN_TTL_MS = 10 * 60_000;
 const SESSION_TTL_MS = 30 * 60_000;
@@ -19,10 +21,15 @@ interface Dependencies {
 
 const homeQuery = z.object({ state: z.string().optional() });
 
+/** A citizen's session: the verified login, and what the data provider answered right after it. */
+interface Citizen extends VerifiedLogin {
+  readonly dataProvider: DataProviderAnswer | undefined;
+}
+
 export function registerRoutes(app: FastifyInstance, { settings, relais }: Dependencies): void {
   // All keyed by the session id of the cookie; each session id serves one step only.
   const pendingLogins = new ExpiringMap<PendingLogin>(LOGIN_TTL_MS);
-  const citizens = new ExpiringMap<VerifiedLogin>(SESSION_TTL_MS);
+  const citizens = new ExpiringMap<Citizen>(SESSION_TTL_MS);
   const pendingLogouts = new ExpiringMap<string>(LOGIN_TTL_MS);
 
   // No Max-Age: the browser drops the cookie when it closes; the server expires the state anyway.
@@ -66,6 +73,7 @@ export function registerRoutes(app: FastifyInstance, { settings, relais }: Depen
       citizen: citizen && {
         claims: claimRows(citizen.userinfo),
         authentication: authenticationRows(citizen.authentication),
+        dataProvider: citizen.dataProvider && dataProviderPanel(citizen.dataProvider),
       },
     });
   });
@@ -83,8 +91,16 @@ export function registerRoutes(app: FastifyInstance, { settings, relais }: Depen
     if (pending === undefined) throw new DemoSpError('login_not_found');
     // The redirect_uri as registered, whatever Host header the request came with.
     const callbackUrl = new URL(request.url, settings.baseUrl);
-    const login = await relais.completeLogin(callbackUrl, pending);
-    citizens.set(openSession(request, reply), login);
+    const { login, accessToken } = await relais.completeLogin(callbackUrl, pending);
+    // The access token serves this one call and is dropped: never stored, logged or shown.
+    const dataProvider = settings.dataProviderResource
+      ? await callDataProvider(settings.dataProviderResource, accessToken)
+      : undefined;
+    if (dataProvider && !dataProvider.ok) {
+      const { resource, status, error } = dataProvider;
+      request.log.warn({ resource, status, error }, 'demo-sp: data provider call failed');
+    }
+    citizens.set(openSession(request, reply), { ...login, dataProvider });
     return reply.redirect('/', 303);
   });
 

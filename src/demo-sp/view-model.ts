@@ -1,4 +1,5 @@
 // What the pages show, as plain rows: the templates only loop and print (autoescaped).
+import type { DataProviderAnswer } from './data-provider.ts';
 import type { Authentication } from './relais-client.ts';
 
 export interface Row {
@@ -35,14 +36,43 @@ const CLAIM_LABELS: ReadonlyArray<readonly [string, string]> = [
 /** The userinfo JWT's envelope, not facts about the citizen (iss is shown with the authentication). */
 const JWT_CLAIMS = new Set(['iss', 'aud', 'exp', 'iat', 'nbf', 'jti']);
 
+/** The demo data provider's fields (src/demo-dp/); another provider's show under their own names. */
+const DATA_PROVIDER_LABELS: ReadonlyArray<readonly [string, string]> = [
+  ['quotient_familial', 'Quotient familial'],
+  ['annee', 'Année'],
+  ['mois', 'Mois'],
+  ['allocataire', 'Allocataire (le sub de l’usager pour ce service)'],
+];
+
+/** The data provider panel: its fields, or why the call failed (status and error, never the token). */
+export type DataProviderPanel =
+  | { readonly resource: string; readonly rows: Row[] }
+  | { readonly resource: string; readonly failure: string };
+
 export function claimRows(userinfo: Readonly<Record<string, unknown>>): Row[] {
-  const known = new Map(CLAIM_LABELS);
+  return labelledRows(userinfo, CLAIM_LABELS, JWT_CLAIMS);
+}
+
+export function dataProviderPanel(answer: DataProviderAnswer): DataProviderPanel {
+  if (answer.ok)
+    return { resource: answer.resource, rows: labelledRows(answer.fields, DATA_PROVIDER_LABELS) };
+  const status = answer.status === undefined ? 'aucune réponse' : `HTTP ${answer.status}`;
+  return { resource: answer.resource, failure: `${status} : ${answer.error}` };
+}
+
+/** Known fields first, in the order of `labels`; any other field follows under its own name. */
+function labelledRows(
+  record: Readonly<Record<string, unknown>>,
+  labels: ReadonlyArray<readonly [string, string]>,
+  hidden: ReadonlySet<string> = new Set(),
+): Row[] {
+  const known = new Map(labels);
   const rows: Row[] = [];
-  for (const [name, label] of CLAIM_LABELS) {
-    if (Object.hasOwn(userinfo, name)) rows.push({ name, label, value: display(userinfo[name]) });
+  for (const [name, label] of labels) {
+    if (Object.hasOwn(record, name)) rows.push({ name, label, value: display(record[name]) });
   }
-  for (const [name, value] of Object.entries(userinfo)) {
-    if (!known.has(name) && !JWT_CLAIMS.has(name)) rows.push({ name, label: name, value: display(value) });
+  for (const [name, value] of Object.entries(record)) {
+    if (!known.has(name) && !hidden.has(name)) rows.push({ name, label: name, value: display(value) });
   }
   return rows;
 }

@@ -83,6 +83,11 @@ describe('the whole login in a browser', () => {
     const home = await visibleText(page);
     expect(home).toContain('Camille');
     expect(home).toContain('Martin');
+    // The demo data provider's answer, fetched by the demo SP with its access token.
+    expect(home).toContain('Données d’un fournisseur de données');
+    expect(home).toMatch(/Quotient familial\s+quotient_familial\s+\d+/);
+    await runAxe(page, 'demo SP home');
+    await screenshot(page, 'demo-sp-home');
   });
 
   it('speaks English to a browser that asks for it, and the language switch goes to French and back', async () => {

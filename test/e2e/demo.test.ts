@@ -25,6 +25,12 @@ it('logs a citizen in to the demo SP through the hub and the mock IdP, all on lo
   expect(home.url.origin).toBe(demo.demoSpUrl);
   expect(home.html).toContain('Éloïse');
   expect(home.html).toContain('eidas1');
+  // Right after the login, the demo SP called the demo data provider with its access token.
+  expect(demo.demoDpUrl).toMatch(/^http:\/\/localhost:\d+$/);
+  expect(home.html).toContain('Données d’un fournisseur de données');
+  expect(home.html).toContain(`${demo.demoDpUrl}/v1/quotient-familial`);
+  expect(home.html).toMatch(/Quotient familial <code>quotient_familial<\/code><\/dt>\s*<dd>\d+<\/dd>/);
+  expect(home.html).not.toContain('L’appel au fournisseur de données a échoué');
   // Each party keeps to its own cookie names: a shared name would have been overwritten by another.
   const names = citizen.browser.jar.names('localhost');
   for (const prefix of ['relais_', 'mockidp_', 'demosp_']) {
@@ -39,6 +45,10 @@ describe('PROFILE=proconnect', () => {
     pro = await startDemoSetup('proconnect');
   });
   afterAll(() => pro?.close());
+
+  it('runs no data provider', () => {
+    expect(pro.demoDpUrl).toBeUndefined();
+  });
 
   it("logs an agent of the demo ministry in and shows the agent's claims, acr and amr", async () => {
     const agent = new Citizen({ redirectUri: 'never://' });

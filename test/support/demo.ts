@@ -1,5 +1,5 @@
-// The demo a newcomer gets with `npm start`: hub, mock IdP and demo SP on localhost, on free ports,
-// on the embedded stores whatever the environment says.
+// The demo a newcomer gets with `npm start`: hub, mock IdP, demo SP (and FranceConnect's demo data
+// provider) on localhost, on free ports, on the embedded stores whatever the environment says.
 import { loadConfig, type ProfileName } from '../../src/config/index.ts';
 import { startDemo } from '../../src/demo.ts';
 import { createHub } from '../../src/hub.ts';
@@ -9,6 +9,8 @@ export interface DemoSetup {
   issuer: string;
   demoSpUrl: string;
   mockIdpUrl: string;
+  /** FranceConnect's demo only. */
+  demoDpUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -18,6 +20,7 @@ export async function startDemoSetup(profile: ProfileName = 'franceconnect'): Pr
     mockIdpPort: await freePort('127.0.0.1'),
     demoSpPort: await freePort('127.0.0.1'),
     fallbackIdpPort: await freePort('127.0.0.1'),
+    demoDpPort: await freePort('127.0.0.1'),
   };
   // The embedded default, whatever the environment says: this is what `npm start` runs.
   const config = loadConfig({
@@ -39,6 +42,7 @@ export async function startDemoSetup(profile: ProfileName = 'franceconnect'): Pr
     issuer: config.issuer,
     demoSpUrl: demo.demoSpUrl,
     mockIdpUrl: demo.mockIdpUrl,
+    demoDpUrl: demo.demoDpUrl,
     async close() {
       await demo.close();
       await hub.close();

@@ -1,8 +1,10 @@
 // The demo SP against a real OpenID Provider (oidc-provider), driven over HTTP like a browser.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoSp, type DemoSp, type DemoSpOptions } from '../../../src/demo-sp/index.ts';
 import { Browser, confirmLogout } from '../../support/browser.ts';
-import { FICTITIOUS_PERSON, freePort, startTestOp, type TestOp } from './test-op.ts';
+import { closeServer, FICTITIOUS_PERSON, freePort, startTestOp, type TestOp } from './test-op.ts';
 
 const OP_HOST = '127.0.0.4';
 const SP_HOST = '127.0.0.5';
@@ -14,6 +16,9 @@ let sp: DemoSp;
 let rs256Sp: DemoSp;
 /** Same client, but asking for a level of assurance the OP does not deliver. */
 let eidas2Sp: DemoSp;
+/** Same client, calling a data provider (a stand-in, below) right after each login. */
+let dpSp: DemoSp;
+let dataProvider: FakeDataProvider;
 const started: DemoSp[] = [];
 
 async function startSp(options: Partial<DemoSpOptions> & { issuer: string }): Promise<DemoSp> {
@@ -29,8 +34,13 @@ async function freeSpUrl(): Promise<string> {
 }
 
 beforeAll(async () => {
-  const [mainUrl, rs256Url, eidas2Url] = [await freeSpUrl(), await freeSpUrl(), await freeSpUrl()];
-  const spUrls = [mainUrl, rs256Url, eidas2Url];
+  const [mainUrl, rs256Url, eidas2Url, dpUrl] = [
+    await freeSpUrl(),
+    await freeSpUrl(),
+    await freeSpUrl(),
+    await freeSpUrl(),
+  ];
+  const spUrls = [mainUrl, rs256Url, eidas2Url, dpUrl];
   op = await startTestOp(OP_HOST, {
     ...CLIENT,
     redirectUris: spUrls.map((url) => `${url}/callback`),
@@ -39,12 +49,47 @@ beforeAll(async () => {
   sp = await startSp({ issuer: op.issuer, url: mainUrl });
   rs256Sp = await startSp({ issuer: op.issuer, url: rs256Url, alg: 'RS256' });
   eidas2Sp = await startSp({ issuer: op.issuer, url: eidas2Url, acrValues: 'eidas2' });
+  dataProvider = await startFakeDataProvider(SP_HOST);
+  dpSp = await startSp({ issuer: op.issuer, url: dpUrl, dataProviderUrl: dataProvider.url });
 });
 
 afterAll(async () => {
   await Promise.all(started.map((demoSp) => demoSp.close()));
   await op?.close();
+  await dataProvider?.close();
 });
+
+interface FakeDataProvider {
+  readonly url: string;
+  /** The Authorization headers received, in order. */
+  readonly authorizations: string[];
+  /** The next answers: a status and JSON body, or 'hang-up' (the connection is cut). */
+  answer: { status: number; body: unknown; headers?: Record<string, string> } | 'hang-up';
+  close(): Promise<void>;
+}
+
+/** A data provider's API standing in for src/demo-dp: it records the bearer and answers as told. */
+async function startFakeDataProvider(host: string): Promise<FakeDataProvider> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const fake: FakeDataProvider = {
+    url: `http://${host}:${(server.address() as AddressInfo).port}`,
+    authorizations: [],
+    answer: { status: 200, body: {} },
+    close: () => closeServer(server),
+  };
+  server.on('request', (request, response) => {
+    fake.authorizations.push(`${request.url} ${request.headers.authorization}`);
+    const { answer } = fake;
+    if (answer === 'hang-up') {
+      request.socket.destroy();
+      return;
+    }
+    response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+    response.end(JSON.stringify(answer.body));
+  });
+  return fake;
+}
 
 /** The SP's /login followed to the end: nothing to stop at, the SP serves its own callback. */
 async function logIn(browser: Browser, demoSp: DemoSp = sp) {
@@ -201,5 +246,59 @@ describe('demo SP', () => {
     const html = await response.text();
     expect(html).toContain('hub_unavailable');
     expect(html).toContain('Réessayer');
+  });
+});
+
+describe('demo SP with a data provider', () => {
+  it('calls it with the access token right after the login and shows its answer, never the token', async () => {
+    dataProvider.answer = {
+      status: 200,
+      body: { quotient_familial: 742, annee: 2026, mois: 11, allocataire: FICTITIOUS_PERSON.sub },
+    };
+    const before = dataProvider.authorizations.length;
+    const { response, html } = await logIn(new Browser(), dpSp);
+    expect(response.status).toBe(200);
+    const calls = dataProvider.authorizations.slice(before);
+    expect(calls).toHaveLength(1);
+    const [path, scheme, accessToken] = calls[0]?.split(' ') ?? [];
+    expect(path).toBe('/v1/quotient-familial');
+    expect(scheme).toBe('Bearer');
+    expect(accessToken?.length).toBeGreaterThanOrEqual(20);
+    expect(html).toContain('Données d’un fournisseur de données');
+    expect(html).toContain(`${dataProvider.url}/v1/quotient-familial`);
+    expect(html).toMatch(/Quotient familial <code>quotient_familial<\/code><\/dt>\s*<dd>742<\/dd>/);
+    expect(html).toContain(FICTITIOUS_PERSON.given_name);
+    expect(html).not.toContain(accessToken);
+    // Once, at the login: showing the page again does not call the data provider again.
+    expect(dataProvider.authorizations.length).toBe(before + 1);
+  });
+
+  it('shows the status and error of a refused call, and the login still stands', async () => {
+    dataProvider.answer = {
+      status: 403,
+      body: { error: 'insufficient_scope', error_description: 'Scope manquant.' },
+      headers: { 'www-authenticate': 'Bearer error="insufficient_scope"' },
+    };
+    const { response, html } = await logIn(new Browser(), dpSp);
+    expect(response.status).toBe(200);
+    expect(html).toContain('L’appel au fournisseur de données a échoué');
+    expect(html).toContain('HTTP 403 : insufficient_scope — Scope manquant.');
+    expect(html).toContain(FICTITIOUS_PERSON.given_name);
+  });
+
+  it('says so when the data provider does not answer', async () => {
+    dataProvider.answer = 'hang-up';
+    const { response, html } = await logIn(new Browser(), dpSp);
+    expect(response.status).toBe(200);
+    expect(html).toContain('aucune réponse : injoignable');
+    expect(html).toContain(FICTITIOUS_PERSON.given_name);
+  });
+
+  it('calls none and shows no such panel without a dataProviderUrl', async () => {
+    const before = dataProvider.authorizations.length;
+    const { html } = await logIn(new Browser());
+    expect(html).toContain(FICTITIOUS_PERSON.given_name);
+    expect(html).not.toContain('fournisseur de données');
+    expect(dataProvider.authorizations.length).toBe(before);
   });
 });

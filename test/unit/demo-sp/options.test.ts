@@ -31,6 +31,17 @@ describe('demo SP options', () => {
     expect(() => parseOptions({ ...base, url: 'http://sp.example' })).toThrow(/url must be https/);
   });
 
+  it('puts the data provider resource below its URL, and refuses one in http outside loopback', () => {
+    expect(parseOptions(base).dataProviderResource).toBeUndefined();
+    const local = parseOptions({ ...base, dataProviderUrl: 'http://localhost:3004' });
+    expect(local.dataProviderResource?.href).toBe('http://localhost:3004/v1/quotient-familial');
+    const prefixed = parseOptions({ ...base, dataProviderUrl: 'https://api.example/cnaf/?x=1' });
+    expect(prefixed.dataProviderResource?.href).toBe('https://api.example/cnaf/v1/quotient-familial');
+    expect(() => parseOptions({ ...base, dataProviderUrl: 'http://api.example' })).toThrow(
+      /dataProviderUrl must be https/,
+    );
+  });
+
   it('accepts https anywhere, with a Secure cookie and no insecure requests', () => {
     const settings = parseOptions({ ...base, url: 'https://sp.example', issuer: 'https://hub.example' });
     expect(settings.cookieSecure).toBe(true);
