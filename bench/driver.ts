@@ -49,6 +49,8 @@ export const HOP_REQUESTS: Record<string, string> = {
   'hub.resume': 'GET /authorize/:uid',
   'hub.token': 'POST /token',
   'hub.userinfo': 'GET /userinfo',
+  /** A data provider asking about the SP's access token (the hub's demo data provider). */
+  'hub.introspect': 'POST /introspect (a data provider)',
   'idp.token': 'POST /token',
   'idp.userinfo': 'GET /userinfo',
 };
@@ -70,6 +72,7 @@ export function hopOf(origins: Origins, method: string, url: URL, afterCallback:
   else if (path === '/idp/callback') step = 'callback';
   else if (path === '/token') step = 'token';
   else if (path === '/userinfo') step = 'userinfo';
+  else if (path === '/introspect') step = 'introspect';
   else step = `${method} ${path.replace(/\/[A-Za-z0-9_-]{16,}/g, '/:id')}`;
   return `${side}.${step}`;
 }
@@ -218,6 +221,8 @@ export interface LoginTarget {
   prompt: string;
   /** Pages to answer, in order, each by a form containing the string, with these fields. */
   forms: ReadonlyArray<readonly [containing: string, fields: Record<string, string>]>;
+  /** A data provider's view of the OP: after /userinfo, it introspects the SP's access token. */
+  dataProvider?: client.Configuration;
   /** Extra authorization parameters (idp_hint). */
   extra?: Record<string, string>;
 }
@@ -259,6 +264,10 @@ export function login(target: LoginTarget, trace: Trace): Promise<Trace> {
       expectedNonce: nonce,
     });
     await client.fetchUserInfo(target.config, tokens.access_token, tokens.claims()?.sub as string);
+    if (target.dataProvider) {
+      const answer = await client.tokenIntrospection(target.dataProvider, tokens.access_token);
+      if (!answer.active) throw new HopError('inactive token at hub.introspect');
+    }
     trace.ms = performance.now() - began;
     return trace;
   });

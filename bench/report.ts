@@ -378,3 +378,20 @@ export function hopCostsTable(hub: HopCosts, bare: HopCosts): string[] {
   );
   return lines;
 }
+
+/** Issue 12: a data provider's introspection costs the hub no more CPU than the SP's /userinfo. */
+export function introspectionTarget(hub: HopCosts): Target[] {
+  const cpu = (hop: string) => hub.hops.find((h) => h.hop === hop)?.cpuUs;
+  const introspect = cpu('hub.introspect');
+  const userinfo = cpu('hub.userinfo');
+  if (introspect === undefined || userinfo === undefined) return [];
+  return [
+    {
+      target: 'an introspection costs the hub no more CPU than a /userinfo',
+      measured: `${(introspect / 1000).toFixed(2)} ms vs ${(userinfo / 1000).toFixed(2)} ms`,
+      value: Number((introspect / userinfo).toFixed(2)),
+      stage: `lone login, request by request (medians of ${hub.logins})`,
+      met: introspect <= userinfo,
+    },
+  ];
+}

@@ -1,6 +1,13 @@
 // bench/report.ts: the key figures, the first line of the report, and the targets judged.
 import { describe, expect, it } from 'vitest';
-import { judge, keyFigures, keyFiguresLine, markdown, type Report } from '../../bench/report.ts';
+import {
+  introspectionTarget,
+  judge,
+  keyFigures,
+  keyFiguresLine,
+  markdown,
+  type Report,
+} from '../../bench/report.ts';
 import type { StageResult } from '../../bench/stage.ts';
 
 const NO_KEYS = { bytes: 0, keys: 0, sessionBytes: 0, byKind: {} };
@@ -229,5 +236,30 @@ describe('markdown', () => {
     expect(cells('| hub.authorize')).toEqual(['hub.authorize', '1.20', '1', 'idp.authorize', '0.90', '1']);
     expect(cells('| hub.callback')).toEqual(['hub.callback', '4.10', '2', '', '', '']);
     expect(cells('| **whole login**')).toEqual(['**whole login**', '5.60', '3', '', '1.00', '1']);
+  });
+});
+
+describe('the introspection target', () => {
+  const costs = (introspect: number | undefined) => ({
+    server: 'hub',
+    logins: 40,
+    hops: [
+      { hop: 'hub.userinfo', perLogin: 1, cpuUs: 2400, redisTrips: 2 },
+      ...(introspect === undefined
+        ? []
+        : [{ hop: 'hub.introspect', perLogin: 1, cpuUs: introspect, redisTrips: 2 }]),
+    ],
+    totalCpuUs: 0,
+    totalRedisTrips: 0,
+    betweenCpuUs: 0,
+  });
+
+  it('is met when an introspection costs no more than /userinfo, not otherwise', () => {
+    expect(introspectionTarget(costs(2100))[0]).toMatchObject({ met: true, measured: '2.10 ms vs 2.40 ms' });
+    expect(introspectionTarget(costs(2500))[0]?.met).toBe(false);
+  });
+
+  it('judges nothing without an introspection measured', () => {
+    expect(introspectionTarget(costs(undefined))).toEqual([]);
   });
 });
