@@ -40,6 +40,9 @@ const emailDomain = z
   );
 const jwks = z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) });
 
+/** A scope's name (RFC 6749 §3.3: printable ASCII but space, `"` and `\\`). */
+const scopeName = z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'a scope name');
+
 /** A client of the hub's OP (an SP, a data provider): a secret, or its keys for private_key_jwt. */
 function clientCredentials(
   client: {
@@ -66,7 +69,7 @@ function clientCredentials(
 export const habilitationSchema = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'letters, digits, . _ : - only'),
-    scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'a scope name')).min(1),
+    scopes: z.array(scopeName).min(1),
     expires_at: z.iso.date(),
   })
   .strict();
@@ -167,7 +170,7 @@ export const dataProviderSchema = z
     client_secret: secret.optional(),
     name: z.string().min(1).max(200),
     /** The scopes it serves: it sees a token only for those (the token's scopes ∩ these). */
-    scopes: z.array(z.string().min(1)).min(1),
+    scopes: z.array(scopeName).min(1),
     token_endpoint_auth_method: z
       .enum(['client_secret_post', 'client_secret_basic', 'private_key_jwt'])
       .default('client_secret_post'),

@@ -37,6 +37,8 @@ const introspectionAnswer = z.discriminatedUnion('active', [
     sub: z.string().min(1),
     client_id: z.string().min(1),
     scope: z.string().default(''),
+    /** An access token says Bearer; anything else (a refresh token) is no key to the data. */
+    token_type: z.string().optional(),
   }),
 ]);
 
@@ -47,7 +49,7 @@ export function createTokenChecker(settings: DemoDpSettings): TokenChecker {
       const config = await configuration.get();
       try {
         const answer = introspectionAnswer.parse(await client.tokenIntrospection(config, accessToken));
-        if (!answer.active) return { active: false };
+        if (!answer.active || answer.token_type?.toLowerCase() !== 'bearer') return { active: false };
         return {
           active: true,
           sub: answer.sub,

@@ -498,7 +498,8 @@ function consentStep(
 function dataProvidersFor(deps: LoginDependencies, login: OpenLogin, sp: ServiceProvider) {
   const authorised = new Set(splitScope(sp.scope));
   const asked = splitScope(login.request.scope).filter((scope) => authorised.has(scope));
-  const dataScopes = new Set(deps.registry.dataScopes());
+  // An identity scope a data provider declares (openid…) is not data of its own.
+  const dataScopes = new Set(deps.registry.dataScopes().filter((scope) => !(scope in deps.scopeClaims)));
   const wanted = asked.filter((scope) => dataScopes.has(scope));
   if (!wanted.length) return [];
   return deps.registry

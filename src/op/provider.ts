@@ -7,6 +7,7 @@ import Provider, {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import { ACR_LEVELS } from '../acr.ts';
+import { splitScope } from '../config/federation.ts';
 import type { ProfileName } from '../config/index.ts';
 import type { Registry } from '../store/registry-cache.ts';
 import type { Slot } from '../store/slot.ts';
@@ -15,7 +16,7 @@ import { codeAuthorizationErrors } from './authorization-error-codes.ts';
 import { toClientMetadata, toDataProviderMetadata } from './clients.ts';
 import { grantFor } from './interaction.ts';
 import { checkAuthorizationRequest, requestRulesOf } from './rules/index.ts';
-import { scopeClaimsOf } from './scopes.ts';
+import { type ScopeClaims, scopeClaimsOf } from './scopes.ts';
 import { remainingSessionTtl, type SessionLifetime } from './session-lifetime.ts';
 
 export type OidcAdapterFactory = NonNullable<Configuration['adapter']>;
@@ -165,7 +166,7 @@ export function createProvider(options: ProviderOptions): Provider {
       dPoP: { enabled: false },
       // Data providers (and the SP holding the token) ask whether it is valid: RFC 7662, as JSON
       // or as a signed JWT (RFC 9701, FranceConnect's checktoken); SPs revoke theirs (RFC 7009).
-      introspection: { enabled: true, allowedPolicy: introspectionPolicy(registry) },
+      introspection: { enabled: true, allowedPolicy: introspectionPolicy(registry, scopeClaims) },
       jwtIntrospection: { enabled: true },
       revocation: {
         enabled: true,
@@ -283,22 +284,34 @@ export const CHECKTOKEN_REQUESTS = new WeakSet<object>();
 
 /**
  * Who may learn about a token: the SP it was issued to, or a data provider serving one of its
- * scopes — which then sees only those (the token's scopes ∩ its own, strictly). Anyone else, and an
- * SP at checktoken, gets `{ "active": false }`, as for an unknown token.
+ * scopes — which then sees only those (the token's scopes ∩ its own, strictly), and only of an
+ * access token. Either way only the scopes the SP may still have (a habilitation ended, an entry
+ * changed, the SP disabled: its tokens say so at once). Anyone else, and an SP at checktoken, gets
+ * `{ "active": false }`, as for an unknown token.
  */
-function introspectionPolicy(registry: Registry) {
+function introspectionPolicy(registry: Registry, scopeClaims: ScopeClaims) {
   return async (
     ctx: KoaContextWithOIDC,
     client: { clientId: string },
-    token: { clientId?: string; scope?: string; sid?: string | undefined },
+    token: { kind: string; clientId?: string; scope?: string; sid?: string | undefined },
   ) => {
     // What the answer is made of, for this answer only (the token is not saved again): never the
-    // hub's session id for the SP, and a data provider's scopes only.
+    // hub's session id for the SP, and the scopes the caller may see only.
     token.sid = undefined;
+    const holder = registry.serviceProvider(token.clientId ?? '');
+    if (!holder) return false;
+    const allowed = new Set(splitScope(holder.scope));
+    const held = splitScope(token.scope).filter((scope) => allowed.has(scope));
+    // An SP's client_id is an SP's, even if a data provider were registered under it too.
+    if (registry.serviceProvider(client.clientId)) {
+      token.scope = held.join(' ');
+      return token.clientId === client.clientId && !CHECKTOKEN_REQUESTS.has(ctx.req);
+    }
     const dp = registry.dataProvider(client.clientId);
-    if (!dp) return token.clientId === client.clientId && !CHECKTOKEN_REQUESTS.has(ctx.req);
-    const served = new Set(dp.scopes);
-    const visible = (token.scope ?? '').split(' ').filter((scope) => served.has(scope));
+    if (!dp || token.kind !== 'AccessToken') return false;
+    // An identity scope (openid, identite_pivot…) is never a data provider's to see.
+    const served = new Set(dp.scopes.filter((scope) => !(scope in scopeClaims)));
+    const visible = held.filter((scope) => served.has(scope));
     if (!visible.length) return false;
     token.scope = visible.join(' ');
     return true;

@@ -84,8 +84,12 @@ export async function createRegistry(
         source.fingerprint(),
       ]);
       loadedFingerprint = fingerprint;
-      dps = new Map(dpList.map((dp) => [dp.client_id, dp]));
-      dataScopes = [...new Set(dpList.filter((dp) => dp.active).flatMap((dp) => dp.scopes))].sort();
+      // One client_id, one client: an SP's wins over a data provider registered under it since.
+      const spIds = new Set(spList.map((sp) => sp.client_id));
+      dps = new Map(dpList.filter((dp) => !spIds.has(dp.client_id)).map((dp) => [dp.client_id, dp]));
+      dataScopes = [
+        ...new Set([...dps.values()].filter((dp) => dp.active).flatMap((dp) => dp.scopes)),
+      ].sort();
       sps = new Map(spList.map((sp) => [sp.client_id, sp]));
       idps = [...idpList].sort((a, b) => a.order - b.order || a.uid.localeCompare(b.uid));
       version += 1;

@@ -13,6 +13,7 @@ let federation: Federation;
 
 const DP_SECRET = 'dp-cnaf-secret-0123456789-0123456789-abcdef';
 const OTHER_SECRET = 'dp-dgfip-secret-0123456789-0123456789-abcde';
+const GREEDY_SECRET = 'dp-greedy-secret-0123456789-0123456789-abcd';
 
 beforeAll(async () => {
   federation = await startFederation({
@@ -24,8 +25,19 @@ beforeAll(async () => {
         scope: 'openid identite_pivot email cnaf_quotient_familial',
       },
       { client_id: 'sp-b', client_secret: 'sp-b-secret-0123456789-0123456789-abcdefgh' },
+      {
+        client_id: 'sp-off',
+        client_secret: 'sp-off-secret-0123456789-0123456789-abcdefg',
+        scope: 'openid identite_pivot cnaf_quotient_familial offline_access',
+      },
     ],
     dataProviders: [
+      {
+        client_id: 'dp-greedy',
+        client_secret: GREEDY_SECRET,
+        name: 'Wants everything',
+        scopes: ['openid', 'identite_pivot', 'dgfip_rfr'],
+      },
       {
         client_id: 'dp-cnaf',
         client_secret: DP_SECRET,
@@ -208,6 +220,56 @@ describe("FranceConnect's checktoken", () => {
     const jwks = createRemoteJWKSet(new URL(`${federation.issuer}/jwks`));
     const { payload } = await jwtVerify(await raw.text(), jwks, { audience: 'sp-a' });
     expect(payload['token_introspection']).toEqual({ active: false });
+  });
+});
+
+describe('what a data provider never sees', () => {
+  it("an SP's refresh token, with or without a hint, at /introspect or checktoken", async () => {
+    const { tokens } = await login('sp-off', 'openid identite_pivot cnaf_quotient_familial offline_access');
+    expect(tokens.refresh_token).toBeTruthy();
+    const dp = await dataProvider('dp-cnaf', DP_SECRET);
+    expect((await client.tokenIntrospection(dp, tokens.access_token)).active).toBe(true);
+    const refresh = tokens.refresh_token as string;
+    expect(await client.tokenIntrospection(dp, refresh)).toEqual({ active: false });
+    expect(await client.tokenIntrospection(dp, refresh, { token_type_hint: 'refresh_token' })).toEqual({
+      active: false,
+    });
+  });
+
+  it('a scope its SP no longer has, nor any token of a disabled SP (no error either)', async () => {
+    const { tokens } = await login('sp-off', 'openid identite_pivot cnaf_quotient_familial offline_access');
+    const dp = await dataProvider('dp-cnaf', DP_SECRET);
+    const { hub } = federation;
+    const entry = hub.registry.serviceProvider('sp-off');
+    try {
+      await hub.sql.query(
+        `update service_providers set config = jsonb_set(config, '{scope}', to_jsonb($1::text)) where client_id = 'sp-off'`,
+        ['openid identite_pivot offline_access'],
+      );
+      await hub.registry.reload();
+      expect(await client.tokenIntrospection(dp, tokens.access_token)).toEqual({ active: false });
+      await hub.sql.query(`update service_providers set active = false where client_id = 'sp-off'`);
+      await hub.registry.reload();
+      const raw = await post('/introspect', {
+        token: tokens.access_token,
+        client_id: 'dp-cnaf',
+        client_secret: DP_SECRET,
+      });
+      expect(raw.status).toBe(200);
+      expect(await raw.json()).toEqual({ active: false });
+    } finally {
+      await hub.sql.query(
+        `update service_providers set active = true, config = jsonb_set(config, '{scope}', to_jsonb($1::text)) where client_id = 'sp-off'`,
+        [entry?.scope ?? ''],
+      );
+      await hub.registry.reload();
+    }
+  });
+
+  it('an identity scope it declares (openid): only its data scopes count', async () => {
+    const { tokens } = await login('sp-a', 'openid identite_pivot');
+    const greedy = await dataProvider('dp-greedy', GREEDY_SECRET);
+    expect(await client.tokenIntrospection(greedy, tokens.access_token)).toEqual({ active: false });
   });
 });
 
