@@ -262,6 +262,7 @@ export function createProvider(options: ProviderOptions): Provider {
   // JSON errors (token, userinfo…) point at the documentation of the hub's errors.
   provider.use(async (ctx, next) => {
     await next();
+    await inactiveAtChecktoken(ctx as unknown as KoaContextWithOIDC);
     const body = ctx.body as { error?: unknown; error_uri?: unknown } | undefined;
     if (ctx.status >= 400 && ctx.response.is('json') && typeof body?.error === 'string' && !body.error_uri) {
       body.error_uri = `${options.issuer}/errors#${body.error}`;
@@ -277,6 +278,24 @@ export function createProvider(options: ProviderOptions): Provider {
   // FC v2: every id_token carries `sid`, not only those of back-channel logout clients.
   (provider.Client.prototype as unknown as { includeSid(): boolean }).includeSid = () => true;
   return provider;
+}
+
+/**
+ * FranceConnect's checktoken never answers an error status for a token it cannot use: one shaped
+ * like a JWT (an id_token sent by mistake), which oidc-provider refuses before looking it up, is
+ * an inactive token too, in the signed answer.
+ */
+async function inactiveAtChecktoken(ctx: KoaContextWithOIDC): Promise<void> {
+  const body = ctx.body as { error?: unknown } | undefined;
+  if (!CHECKTOKEN_REQUESTS.has(ctx.req) || ctx.status !== 400 || body?.error !== 'unsupported_token_type')
+    return;
+  if (!ctx.oidc?.client?.introspectionSignedResponseAlg) return;
+  const answer = new ctx.oidc.provider.IdToken({}, { ctx });
+  // As oidc-provider's own JWT introspection answer does (`extra` becomes the JWT's claims).
+  Object.assign(answer, { extra: { token_introspection: { active: false } } });
+  ctx.status = 200;
+  ctx.body = await answer.issue({ use: 'introspection' });
+  ctx.type = 'application/token-introspection+jwt; charset=utf-8';
 }
 
 /** Requests that came in as FranceConnect's checktoken (op/mount.ts): for data providers only. */

@@ -208,6 +208,19 @@ describe("FranceConnect's checktoken", () => {
     expect(inactive['token_introspection']).toEqual({ active: false });
   });
 
+  it('answers an id_token sent by mistake as an inactive token, in a 200, not an error', async () => {
+    const { tokens } = await login('sp-a', 'openid identite_pivot cnaf_quotient_familial');
+    const raw = await post('/api/v2/checktoken', {
+      token: tokens.id_token as string,
+      client_id: 'dp-cnaf',
+      client_secret: DP_SECRET,
+    });
+    expect(raw.status).toBe(200);
+    const jwks = createRemoteJWKSet(new URL(`${federation.issuer}/jwks`));
+    const { payload } = await jwtVerify(await raw.text(), jwks, { audience: 'dp-cnaf' });
+    expect(payload['token_introspection']).toEqual({ active: false });
+  });
+
   it('is for data providers: an SP asking about its own token learns nothing there', async () => {
     const { tokens } = await login('sp-a', 'openid identite_pivot cnaf_quotient_familial');
     const sp = federation.sps.get('sp-a');
