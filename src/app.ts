@@ -62,6 +62,8 @@ export interface AppDependencies {
   secrets: Secrets;
   session: SessionLifetime;
   idpTimeoutMs: number;
+  /** Cap on an IdP's answer, in bytes (IDP_RESPONSE_MAX_BYTES); default 256 KiB. */
+  idpResponseMaxBytes?: number | undefined;
   allowInsecureHttp: boolean;
   /** pino options; absent = silent (tests). */
   logger?: { level: string } | undefined;
@@ -185,6 +187,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     registry: deps.registry,
     callbackUrl,
     timeoutMs: deps.idpTimeoutMs,
+    maxResponseBytes: deps.idpResponseMaxBytes,
     allowInsecureHttp: deps.allowInsecureHttp,
   });
   const logout = {

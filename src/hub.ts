@@ -80,6 +80,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       secrets,
       session: { idleSeconds: config.sessionTtlSeconds, maxSeconds: config.sessionMaxSeconds },
       idpTimeoutMs: config.idpTimeoutMs,
+      idpResponseMaxBytes: config.idpResponseMaxBytes,
       allowInsecureHttp: config.allowInsecureHttp,
       logger: options.logger,
       viewsDir: config.viewsDir,

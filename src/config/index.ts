@@ -60,6 +60,34 @@ const envSchema = z.object({
   ASSETS_DIR: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  // Outside demo mode /metrics needs METRICS_TOKEN, unless opened on purpose (a private network).
+  METRICS_PUBLIC: flag.default(false),
+  // Bytes an IdP answer (discovery, JWKS, token, userinfo) may hold; past it the login at that IdP fails.
+  IDP_RESPONSE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(4096)
+    .max(16 * 1024 * 1024)
+    .default(256 * 1024),
+  // Abuse limits (docs: README "Limits"): requests per window, per client address on the citizen's
+  // routes, per client_id on the SPs' and data providers' back channel.
+  RATE_LIMITS: z.enum(['on', 'off']).default('on'),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
+  RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().min(10).max(1_000_000).default(300),
+  RATE_LIMIT_PER_CLIENT: z.coerce.number().int().min(10).max(10_000_000).default(5000),
+  // Comma-separated CIDRs: the proxies whose X-Forwarded-For is believed, the addresses never limited.
+  TRUST_PROXY: optionalString.pipe(
+    z.string().refine(cidrList, 'comma-separated addresses or CIDRs').optional(),
+  ),
+  RATE_LIMIT_EXEMPT: optionalString.pipe(
+    z.string().refine(cidrList, 'comma-separated addresses or CIDRs').optional(),
+  ),
+  // The in-process store (no REDIS_URL) refuses new logins past this many MiB: a 503, never a crash.
+  MEMORY_STORE_BUDGET_MB: z.coerce.number().int().min(8).max(65_536).default(256),
+  // Slow or idle clients are cut: the whole request, its headers, an idle keep-alive connection.
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(72_000),
   EVENTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   DEMO: flag.optional(),
   // Demo mode runs the mock IdP and the demo SP in the hub's process, unless they run apart (npm run stack).
@@ -72,6 +100,29 @@ const envSchema = z.object({
   // ProConnect's demo: its fallback IdP (default: the port after the demo SP's).
   FALLBACK_IDP_PORT: port.optional(),
 });
+
+/** An address or a CIDR per item (IPv4 or IPv6): the syntax only; src/http/addresses.ts reads them. */
+function cidrList(value: string): boolean {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .every((item) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(item));
+}
+
+export interface RateLimitConfig {
+  enabled: boolean;
+  windowSeconds: number;
+  perAddress: number;
+  perClient: number;
+  trustProxy: string[];
+  exempt: string[];
+}
+
+export interface HttpTimeouts {
+  requestMs: number;
+  headersMs: number;
+  keepAliveMs: number;
+}
 
 export interface Secrets {
   /** Key of the HMAC that derives each SP's `sub`: changing it changes every sub. */
@@ -107,8 +158,16 @@ export interface Config {
   /** A deployer's own templates and message catalogues, and static assets. */
   viewsDir: string | undefined;
   assetsDir: string | undefined;
-  /** Bearer token a Prometheus scraper sends to /metrics; absent = /metrics is open. */
+  /** Bearer token a Prometheus scraper sends to /metrics. */
   metricsToken: string | undefined;
+  /** /metrics without a token: demo mode, or METRICS_PUBLIC=true. */
+  metricsPublic: boolean;
+  /** Cap on an IdP's answer. */
+  idpResponseMaxBytes: number;
+  rateLimits: RateLimitConfig;
+  /** Budget of the in-process store, in bytes. */
+  memoryStoreBudgetBytes: number;
+  httpTimeouts: HttpTimeouts;
   /** Business events older than this are deleted. */
   eventsRetentionDays: number;
   /** Starts the bundled mock IdP and demo SP beside the hub. */
@@ -133,6 +192,14 @@ export function decodeKey(value: string): Buffer | undefined {
   const buffer = Buffer.from(value, 'base64');
   return buffer.length > 0 ? buffer : undefined;
 }
+
+const list = (value: string | undefined) =>
+  value
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+    : [];
 
 export function loadConfig(env: Record<string, string | undefined>): Readonly<Config> {
   const parsed = envSchema.safeParse(env);
@@ -177,6 +244,22 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     viewsDir: e.VIEWS_DIR,
     assetsDir: e.ASSETS_DIR,
     metricsToken: e.METRICS_TOKEN,
+    metricsPublic: e.METRICS_PUBLIC || demo,
+    idpResponseMaxBytes: e.IDP_RESPONSE_MAX_BYTES,
+    rateLimits: {
+      enabled: e.RATE_LIMITS === 'on',
+      windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
+      perAddress: e.RATE_LIMIT_PER_ADDRESS,
+      perClient: e.RATE_LIMIT_PER_CLIENT,
+      trustProxy: list(e.TRUST_PROXY),
+      exempt: list(e.RATE_LIMIT_EXEMPT),
+    },
+    memoryStoreBudgetBytes: e.MEMORY_STORE_BUDGET_MB * 1024 * 1024,
+    httpTimeouts: {
+      requestMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      headersMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      keepAliveMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
     eventsRetentionDays: e.EVENTS_RETENTION_DAYS,
     demo: demo
       ? {

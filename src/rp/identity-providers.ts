@@ -23,6 +23,8 @@ export interface IdpClientsOptions {
   timeoutMs: number;
   /** Lets http reach IdPs outside loopback: an explicit, logged operator choice. */
   allowInsecureHttp: boolean;
+  /** Cap on an IdP's answer (discovery, JWKS, token, userinfo), in bytes (IDP_RESPONSE_MAX_BYTES). */
+  maxResponseBytes?: number | undefined;
 }
 
 export interface IdpClients {
