@@ -65,8 +65,8 @@ export interface AppDependencies {
   /** Cap on an IdP's answer, in bytes (IDP_RESPONSE_MAX_BYTES); default 256 KiB. */
   idpResponseMaxBytes?: number | undefined;
   allowInsecureHttp: boolean;
-  /** pino options; absent = silent (tests). */
-  logger?: { level: string } | undefined;
+  /** pino options; absent = silent (tests). A stream replaces stdout (the log-hygiene test reads it). */
+  logger?: { level: string; stream?: { write(line: string): void } } | undefined;
   /** A deployer's own templates and catalogues (VIEWS_DIR) and static assets (ASSETS_DIR). */
   viewsDir?: string | undefined;
   assetsDir?: string | undefined;

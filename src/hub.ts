@@ -33,7 +33,7 @@ export interface HubOptions {
   kvPrefix?: string;
   /** null keeps the embedded PostgreSQL in memory (tests). */
   pgliteDir?: string | null;
-  logger?: { level: string };
+  logger?: { level: string; stream?: { write(line: string): void } };
   /** A Kv given as is (tests that break it); otherwise Redis or the in-process store. */
   kv?: Kv;
 }
