@@ -28,22 +28,29 @@ export function requiredAcr(requested: readonly Acr[]): Acr | undefined {
   return [...requested].sort((a, b) => acrRank(a) - acrRank(b))[0];
 }
 
-/** The level a login needs from its `acr_values` (the FC v2 rules refused it already if none). */
-export function requiredLevel(acrValues: string | undefined): Acr {
-  return requiredAcr(parseAcrValues(acrValues).levels) ?? 'eidas1';
-}
-
 /**
  * The level a request asks for, from `acr_values` and an essential `acr` in `claims` (id_token or
- * userinfo: `value` or `values`), the weakest of all; undefined when neither names a level.
+ * userinfo: `value` or `values`). Each names the levels it accepts, the weakest of them being its
+ * floor; the login must satisfy both, so the stronger floor counts (an essential eidas3 beside
+ * acr_values=eidas1 needs eidas3). Undefined when neither names a level.
  */
 export function requestedLevel(acrValues: string | undefined, claims: string | undefined): Acr | undefined {
-  const levels = parseAcrValues(acrValues).levels;
+  const floors = [requiredAcr(parseAcrValues(acrValues).levels), requiredAcr(essentialAcr(claims).levels)];
+  return floors
+    .filter((level): level is Acr => level !== undefined)
+    .sort((a, b) => acrRank(b) - acrRank(a))[0];
+}
+
+/** The levels an essential `acr` in `claims` names, known or not (an unknown one is the caller's to refuse). */
+export function essentialAcr(claims: string | undefined): { levels: Acr[]; unknown: string[] } {
+  const levels: Acr[] = [];
+  const unknown: string[] = [];
   for (const member of essentialAcrValues(claims)) {
     const level = acrSchema.safeParse(member);
     if (level.success) levels.push(level.data);
+    else unknown.push(member);
   }
-  return requiredAcr(levels);
+  return { levels, unknown };
 }
 
 function essentialAcrValues(claims: string | undefined): string[] {

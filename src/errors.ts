@@ -78,6 +78,11 @@ export const ERRORS = {
     oauth: 'invalid_request',
     description: 'the authorization request is invalid',
   },
+  R1015: {
+    status: 400,
+    oauth: 'invalid_request',
+    description: 'a request parameter is too long',
+  },
   R2001: {
     status: 400,
     oauth: 'access_denied',
@@ -158,6 +163,16 @@ export const ERRORS = {
     status: 500,
     oauth: 'server_error',
     description: 'internal error',
+  },
+  R5001: {
+    status: 429,
+    oauth: 'temporarily_unavailable',
+    description: 'too many requests: retry after the time given in Retry-After',
+  },
+  R5002: {
+    status: 503,
+    oauth: 'temporarily_unavailable',
+    description: 'the hub is saturated: retry in a moment',
   },
 } as const satisfies Record<string, ErrorEntry>;
 

@@ -2,7 +2,7 @@
 // Each checks the state it leaves: from any other, the citizen refreshed or went back on a one-shot
 // step, replayed a form or a callback, or another tab moved the login on; they get R4003 and the
 // way back to the SP, never a silent overwrite.
-import { requestedLevel, requiredLevel } from '../acr.ts';
+import { requestedLevel } from '../acr.ts';
 import type { ProfileName } from '../config/index.ts';
 import { RelaisError } from '../errors.ts';
 import type { IdpTransaction } from '../rp/transaction.ts';
@@ -40,11 +40,8 @@ export function openLogin(
     state: 'created',
     wayBack: { clientId, redirectUri, ...optional('state', params['state']) },
     request: {
-      // ProConnect: acr_values is optional, and an essential acr in claims counts as much.
-      acr:
-        profile === 'proconnect'
-          ? (requestedLevel(text(params['acr_values']), text(params['claims'])) ?? 'eidas1')
-          : requiredLevel(text(params['acr_values'])),
+      // acr_values (optional in ProConnect) and an essential acr in claims: the stronger floor.
+      acr: requestedLevel(text(params['acr_values']), text(params['claims'])) ?? 'eidas1',
       scope: text(params['scope']) ?? '',
       ...optional('idpHint', params['idp_hint']),
       ...optional('uiLocales', params['ui_locales']),

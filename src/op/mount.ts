@@ -9,8 +9,8 @@ import type { FastifyInstance } from 'fastify';
 import type Provider from 'oidc-provider';
 import { RelaisError } from '../errors.ts';
 import { CHECKTOKEN_REQUESTS } from './provider.ts';
+import { MAX_AUTHORIZE_QUERY } from './rules/bounds.ts';
 
-const MAX_AUTHORIZE_QUERY = 6 * 1024;
 /** FranceConnect's data-provider check: introspection answered as a signed JWT, for data providers. */
 const CHECKTOKEN_PATH = '/api/v2/checktoken';
 

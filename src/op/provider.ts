@@ -9,12 +9,14 @@ import Provider, {
 import { ACR_LEVELS } from '../acr.ts';
 import { splitScope } from '../config/federation.ts';
 import type { ProfileName } from '../config/index.ts';
+import { RelaisError } from '../errors.ts';
 import type { Registry } from '../store/registry-cache.ts';
 import type { Slot } from '../store/slot.ts';
 import { findAccount, type GrantIdentity, pairwiseSubject } from './account.ts';
 import { codeAuthorizationErrors } from './authorization-error-codes.ts';
 import { toClientMetadata, toDataProviderMetadata } from './clients.ts';
 import { grantFor } from './interaction.ts';
+import { MAX_AUTHORIZE_QUERY } from './rules/bounds.ts';
 import { checkAuthorizationRequest, requestRulesOf } from './rules/index.ts';
 import { type ScopeClaims, scopeClaimsOf } from './scopes.ts';
 import { remainingSessionTtl, type SessionLifetime } from './session-lifetime.ts';
@@ -193,6 +195,12 @@ export function createProvider(options: ProviderOptions): Provider {
           ...(ctx.oidc.params as Record<string, string | undefined>),
           scope: typeof raw.scope === 'string' ? raw.scope : undefined,
         };
+        // The whole query too, as for POST /authorize (op/mount.ts): parameters oidc-provider does not
+        // know are dropped, but a URL this long is no honest client's.
+        if (ctx.querystring.length > MAX_AUTHORIZE_QUERY) {
+          const tooLong = new RelaisError('R1015', { detail: `query longer than ${MAX_AUTHORIZE_QUERY}` });
+          throw new errors.CustomOIDCProviderError(tooLong.entry.oauth, tooLong.description);
+        }
         const failure = checkAuthorizationRequest(
           params,
           { sp, identityProviders: registry.identityProvidersFor(sp), scopeClaims, dataScopes },

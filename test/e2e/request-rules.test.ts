@@ -113,6 +113,61 @@ describe('acr_values', () => {
     expectRefused('sp-eidas3', { acr_values: 'eidas3' }, { error: 'invalid_request', code: 'R1011' }));
 });
 
+describe('an essential acr in claims', () => {
+  const essential = (values: string[]) => JSON.stringify({ id_token: { acr: { essential: true, values } } });
+
+  it('refuses levels the SP may not ask for, or unknown ones (R1010)', async () => {
+    await expectRefused(
+      'sp-eidas1',
+      { acr_values: 'eidas1', claims: essential(['eidas3']) },
+      { error: 'invalid_request', code: 'R1010' },
+    );
+    await expectRefused(
+      'sp-all',
+      { acr_values: 'eidas1', claims: essential(['loa-high']) },
+      { error: 'invalid_request', code: 'R1010' },
+    );
+  });
+
+  it('is honoured beside acr_values: the stronger level counts, on the mire and in the id_token', async () => {
+    const { citizen, config, request } = await attempt('sp-mire', {
+      acr_values: 'eidas1',
+      claims: essential(['eidas2']),
+    });
+    expectMire(citizen);
+    // idp-low reaches eidas1 only: not offered for a login that needs eidas2.
+    expect(mireIdps(citizen)).toEqual(['idp-a']);
+    const tokens = await finishLogin(citizen, config, request);
+    expect(tokens.claims()?.acr).toBe('eidas2');
+  });
+});
+
+describe('bounded parameters', () => {
+  // claims must stay JSON, or oidc-provider refuses it before the hub's rules.
+  const over = (name: string, length: number) =>
+    name === 'claims'
+      ? JSON.stringify({ userinfo: { given_name: { essential: true, purpose: 'x'.repeat(length) } } })
+      : 'x'.repeat(length + 1);
+  for (const [name, bound] of [
+    ['state', 1024],
+    ['nonce', 512],
+    ['login_hint', 320],
+    ['claims', 2048],
+    ['ui_locales', 64],
+    ['acr_values', 256],
+  ] as const) {
+    it(`refuses ${name} longer than ${bound} characters (R1015), and accepts one at the bound`, async () => {
+      await expectRefused('sp-all', { [name]: over(name, bound) }, { error: 'invalid_request', code: 'R1015' });
+      if (name === 'state' || name === 'nonce' || name === 'login_hint') {
+        expectMire((await attempt('sp-all', { [name]: 'n'.repeat(bound) })).citizen);
+      }
+    });
+  }
+
+  it('refuses a query longer than 6 KiB, whatever it holds (R1015)', () =>
+    expectRefused('sp-all', { padding: 'p'.repeat(6 * 1024) }, { error: 'invalid_request', code: 'R1015' }));
+});
+
 describe('prompt', () => {
   for (const prompt of [undefined, 'login', 'consent']) {
     it(`refuses prompt=${prompt ?? '(missing)'}: login and consent are both required (R1008)`, () =>

@@ -8,7 +8,6 @@ import {
   levelToAsk,
   parseAcrValues,
   requestedLevel,
-  requiredLevel,
   ssoSatisfies,
 } from '../../src/acr.ts';
 
@@ -20,10 +19,10 @@ describe('the levels a request asks', () => {
     expect(parseAcrValues(undefined)).toEqual({ levels: [], unknown: [] });
   });
 
-  it('needs the weakest level asked (any of them satisfies the SP), eidas1 when none is known', () => {
-    expect(requiredLevel('eidas3 eidas2')).toBe('eidas2');
-    expect(requiredLevel('eidas1 eidas3')).toBe('eidas1');
-    expect(requiredLevel('foo')).toBe('eidas1');
+  it('needs the weakest level asked (any of them satisfies the SP), none when none is known', () => {
+    expect(requestedLevel('eidas3 eidas2', undefined)).toBe('eidas2');
+    expect(requestedLevel('eidas1 eidas3', undefined)).toBe('eidas1');
+    expect(requestedLevel('foo', undefined)).toBeUndefined();
   });
 });
 
@@ -67,7 +66,9 @@ describe('ProConnect', () => {
     expect(
       requestedLevel(undefined, essential({ essential: true, values: ['eidas3', 'eidas2'] }, 'userinfo')),
     ).toBe('eidas2');
-    expect(requestedLevel('eidas2', essential({ essential: true, value: 'eidas1' }))).toBe('eidas1');
+    // Both must hold: the stronger floor (an essential eidas3 is never settled by acr_values=eidas1).
+    expect(requestedLevel('eidas2', essential({ essential: true, value: 'eidas1' }))).toBe('eidas2');
+    expect(requestedLevel('eidas1', essential({ essential: true, values: ['eidas3'] }))).toBe('eidas3');
   });
 
   it('ignores a voluntary acr, an unknown level and a claims parameter that is not JSON', () => {

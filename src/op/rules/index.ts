@@ -4,6 +4,7 @@ import type { ProfileName } from '../../config/index.ts';
 import type { RelaisError } from '../../errors.ts';
 import { acrValues } from './acr-values.ts';
 import { authorisedScopes } from './authorised-scopes.ts';
+import { boundedParameters } from './bounds.ts';
 import { forbiddenScopes } from './forbidden-scopes.ts';
 import { idpHint } from './idp-hint.ts';
 import { nonceRequired } from './nonce.ts';
@@ -15,6 +16,7 @@ import { stateRequired } from './state.ts';
 import type { AuthorizationParams, RequestRule, RuleContext } from './types.ts';
 
 export const REQUEST_RULES: readonly RequestRule[] = [
+  boundedParameters,
   stateRequired,
   queryResponseMode,
   openidScope,
@@ -28,6 +30,7 @@ export const REQUEST_RULES: readonly RequestRule[] = [
 
 /** ProConnect: the same request, without FranceConnect's scope and prompt rules. */
 export const PRO_REQUEST_RULES: readonly RequestRule[] = [
+  boundedParameters,
   stateRequired,
   queryResponseMode,
   openidScope,
