@@ -15,16 +15,18 @@ import Fastify, {
 } from 'fastify';
 import nunjucks from 'nunjucks';
 import type Provider from 'oidc-provider';
-import type { ProfileName, Secrets } from './config/index.ts';
+import type { HttpTimeouts, ProfileName, RateLimitConfig, Secrets } from './config/index.ts';
 import { habilitationsRoutes } from './http/habilitations-routes.ts';
 import { healthRoutes, type ReadinessChecks } from './http/health.ts';
-import { loadCatalogues } from './http/i18n.ts';
+import { loadCatalogues, negotiateLocale } from './http/i18n.ts';
 import { loginRoutes } from './http/login-routes.ts';
 import { continueLogoutAtIdp, logoutRoutes } from './http/logout-routes.ts';
-import { pageContext } from './http/page-context.ts';
+import { buildContext, pageContext } from './http/page-context.ts';
 import { createPages } from './http/pages.ts';
+import { createRateLimiter, type SharedCounters } from './http/rate-limit.ts';
+import { createRequestLimits, type RequestLimits } from './http/request-limits.ts';
 import { securityHeaders, setSecurityHeaders } from './http/security.ts';
-import { aboutModel, errorCodesModel } from './http/view-models.ts';
+import { aboutModel, errorCodesModel, errorModel } from './http/view-models.ts';
 import { type LoginDependencies, silentLogin } from './login/flow.ts';
 import { hubSessionSlot } from './login/hub-session.ts';
 import { LOGIN_SLOT } from './login/record.ts';
@@ -80,6 +82,12 @@ export interface AppDependencies {
   readiness?: ReadinessChecks;
   /** Bearer token protecting /metrics (METRICS_TOKEN). */
   metricsToken?: string | undefined;
+  /** Cuts slow and idle clients (HTTP_*_TIMEOUT_MS); default 30 s, 10 s, 72 s. */
+  httpTimeouts?: HttpTimeouts | undefined;
+  /** /metrics without the token (demo mode, METRICS_PUBLIC=true); otherwise 401 without it. */
+  metricsPublic?: boolean | undefined;
+  /** The abuse limits and the store that shares their counts between instances; absent = none. */
+  rateLimits?: { settings: RateLimitConfig; shared?: SharedCounters | undefined } | undefined;
 }
 
 export interface App {
@@ -94,6 +102,8 @@ export interface App {
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
+const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = { requestMs: 30_000, headersMs: 10_000, keepAliveMs: 72_000 };
+
 /** Log redaction: what a request log may never carry. */
 const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'];
 
@@ -104,25 +114,76 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   // oidc-provider's own routes are served straight from the HTTP server, ahead of fastify's routing
   // and hooks (op/mount.ts); set once the provider is built, before the app listens.
   let direct: ProviderRoutes | undefined;
+  // The abuse limits, judged first on every request they cover (http/request-limits.ts).
+  let limits: RequestLimits | undefined;
   const app = Fastify({
     logger: deps.logger ? { ...deps.logger, redact: REDACT } : false,
     // Query strings carry codes, states and tokens: no per-request log line.
     logController: new LogController({ disableRequestLogging: true }),
     serverFactory: (handler, options) => {
-      const server = createServer((req, res) => {
-        if (!direct?.serves(req)) return handler(req, res);
-        setSecurityHeaders(res, req.url ?? '/', secure);
-        direct.handle(req, res);
-      });
-      // What fastify sets on the server it makes itself (its defaults, unless set above).
-      const ms = (value: unknown, otherwise: number) => (typeof value === 'number' ? value : otherwise);
-      server.keepAliveTimeout = ms(options.keepAliveTimeout, 72_000);
-      server.requestTimeout = ms(options.requestTimeout, 0);
-      server.setTimeout(ms(options.connectionTimeout, 0));
+      // Slow clients are cut: the whole request within requestMs, its headers within headersMs
+      // (checked every second, not Node's default 30 s), an idle keep-alive after keepAliveMs.
+      const timeouts = deps.httpTimeouts ?? DEFAULT_HTTP_TIMEOUTS;
+      const server = createServer(
+        {
+          requestTimeout: timeouts.requestMs,
+          headersTimeout: timeouts.headersMs,
+          keepAliveTimeout: timeouts.keepAliveMs,
+          connectionsCheckingInterval: 1000,
+        },
+        (req, res) => {
+          if (!direct?.serves(req)) return handler(req, res);
+          setSecurityHeaders(res, req.url ?? '/', secure);
+          if (limits && !limits.admitRaw(req, res)) return;
+          direct.handle(req, res);
+        },
+      );
+      // An idle socket (no byte either way) is closed too.
+      server.setTimeout(
+        typeof options.connectionTimeout === 'number' ? options.connectionTimeout : timeouts.requestMs,
+      );
       return server;
     },
   });
   const metrics = deps.metrics ?? createMetrics();
+  const rateLimits = deps.rateLimits?.settings.enabled ? deps.rateLimits : undefined;
+  if (rateLimits) {
+    const { settings, shared } = rateLimits;
+    let warned = 0;
+    const limiter = createRateLimiter({
+      windowSeconds: settings.windowSeconds,
+      limits: { address: settings.perAddress, client: settings.perClient },
+      shared,
+      // Once a minute at most: while the store is down each instance limits on its own counts.
+      onShareFailure: (error) => {
+        if (Date.now() - warned < 60_000) return;
+        warned = Date.now();
+        app.log.warn({ err: { message: (error as Error).message } }, 'rate limit counts not shared');
+      },
+    });
+    const refusalPages = new Map<string, Promise<string>>();
+    limits = createRequestLimits({
+      limiter,
+      trustProxy: settings.trustProxy,
+      exempt: settings.exempt,
+      metrics,
+      page(acceptLanguage) {
+        const lang = negotiateLocale({ acceptLanguage });
+        let page = refusalPages.get(lang);
+        if (!page) {
+          const model = errorModel(
+            buildContext(catalogues, lang, '/'),
+            { code: 'R5001', errorId: '' },
+            undefined,
+          );
+          page = app.view('error.njk', model) as Promise<string>;
+          refusalPages.set(lang, page);
+        }
+        return page;
+      },
+    });
+    app.addHook('onClose', () => limiter.close());
+  }
   // ProConnect's events say so (the FranceConnect profile's stay as they were).
   const events = createEvents({
     log: app.log,
@@ -138,6 +199,8 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     if (hop) metrics.observeHop(hop, reply.elapsedTime / 1000);
   });
   await app.register(fastifyCookie);
+  // After the cookies are read (a refusal page speaks the citizen's language), before any route.
+  limits?.register(app);
   await app.register(fastifyFormbody);
   await app.register(fastifyView, {
     engine: { nunjucks },
@@ -216,7 +279,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
       accessTokenTtl: deps.accessTokenTtl,
       registry: deps.registry,
       grantIdentities,
-      adapter: (clients) => deps.oidcAdapter(clients, adapterHooks),
+      adapter: (clients) => deps.oidcAdapter(limits ? limits.countClients(clients) : clients, adapterHooks),
       signingKeys,
       cookieKeys: deps.secrets.cookieKeys,
       session: deps.session,
@@ -295,6 +358,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     },
     metrics,
     metricsToken: deps.metricsToken,
+    metricsPublic: deps.metricsPublic ?? true,
   });
   return {
     app,

@@ -54,7 +54,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     options.kv ??
     (config.redisUrl
       ? await createRedisKv(config.redisUrl, options.kvPrefix)
-      : createMemoryKv(options.kvPrefix));
+      : createMemoryKv(options.kvPrefix, Date.now, { budgetBytes: config.memoryStoreBudgetBytes }));
   const metrics = createMetrics();
   const sql = observeSql(rawSql, metrics);
   // Read-ahead is scoped to oidc-provider's request (its AsyncLocalStorage context).
@@ -89,6 +89,10 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       eventSink: (events) => insertEvents(sql, events),
       readiness: { postgres: () => sql.query('select 1'), redis: () => kv.ping() },
       metricsToken: config.metricsToken,
+      metricsPublic: config.metricsPublic,
+      httpTimeouts: config.httpTimeouts,
+      // Shared through Redis between instances; the in-process store's counts are this process's.
+      rateLimits: { settings: config.rateLimits, shared: config.redisUrl || options.kv ? kv : undefined },
     });
     built.availability.start();
     // Another instance, or an operator, may change the registry: no restart needed to see it.

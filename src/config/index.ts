@@ -83,7 +83,7 @@ const envSchema = z.object({
     z.string().refine(cidrList, 'comma-separated addresses or CIDRs').optional(),
   ),
   // The in-process store (no REDIS_URL) refuses new logins past this many MiB: a 503, never a crash.
-  MEMORY_STORE_BUDGET_MB: z.coerce.number().int().min(8).max(65_536).default(256),
+  MEMORY_STORE_BUDGET_MB: z.coerce.number().int().min(1).max(65_536).default(256),
   // Slow or idle clients are cut: the whole request, its headers, an idle keep-alive connection.
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),

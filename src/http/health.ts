@@ -10,8 +10,10 @@ export type ReadinessChecks = Record<string, () => Promise<unknown>>;
 export interface HealthDependencies {
   checks: ReadinessChecks;
   metrics: Metrics;
-  /** Bearer token the scraper must send; absent = /metrics is open (keep it off the public network). */
+  /** Bearer token the scraper must send. */
   metricsToken?: string | undefined;
+  /** Without a token: true = /metrics is open (demo, METRICS_PUBLIC=true), false = always 401. */
+  metricsPublic?: boolean | undefined;
   /** Per check; default 2000 ms. */
   checkTimeoutMs?: number;
 }
@@ -69,10 +71,19 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDependencies): vo
   });
 
   const expected = deps.metricsToken ? digest(`Bearer ${deps.metricsToken}`) : undefined;
+  const open = !expected && deps.metricsPublic !== false;
   app.get('/metrics', async (request, reply) => {
     // Compared as digests: constant time whatever the length sent.
-    if (expected && !timingSafeEqual(digest(request.headers.authorization ?? ''), expected)) {
-      return reply.status(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized' });
+    if (!open && !(expected && timingSafeEqual(digest(request.headers.authorization ?? ''), expected))) {
+      return reply
+        .status(401)
+        .header('www-authenticate', 'Bearer')
+        .send({
+          error: 'unauthorized',
+          ...(expected
+            ? {}
+            : { error_description: 'set METRICS_TOKEN, or METRICS_PUBLIC=true on a private network' }),
+        });
     }
     return reply.type(deps.metrics.contentType).send(await deps.metrics.text());
   });

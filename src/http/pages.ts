@@ -31,6 +31,8 @@ export const newErrorId = () => randomBytes(6).toString('hex');
 /** What the logs may know of an error: its code and detail, never a token or a claim. */
 export function logError(log: FastifyBaseLogger, error: RelaisError, errorId: string): void {
   const cause = error.cause instanceof Error ? `${error.cause.name}: ${error.cause.message}` : undefined;
+  // A refused flood is counted (relais_rate_limited_total), not logged line by line.
+  if (error.code === 'R5001') return;
   const level = error.code === 'R5000' ? 'error' : 'info';
   log[level]({ errorId, code: error.code, detail: error.detail, cause }, 'error page');
 }
@@ -71,12 +73,15 @@ export function createPages(options: PagesOptions) {
     async error(ctx, out, cause) {
       // A refresh of the resume step (/authorize/<uid>) lands here: it still knows its interaction.
       const resumed = /^\/authorize\/([\w-]{1,64})$/.exec(ctx.path)?.[1];
-      const code = resumed ? 'R4003' : (OAUTH_TO_CODE[out.error] ?? 'R1013');
+      // The store refusing to grow (R5002) reaches oidc-provider as its server_error: said as it is.
+      const saturated = cause instanceof RelaisError && cause.code === 'R5002';
+      const code = saturated ? 'R5002' : resumed ? 'R4003' : (OAUTH_TO_CODE[out.error] ?? 'R1013');
       const error = new RelaisError(code, {
         detail: out.error_description,
         cause,
         ...(resumed ? { interactionUid: resumed } : {}),
       });
+      if (saturated) ctx.status = error.entry.status;
       const errorId = newErrorId();
       logError(log, error, errorId);
       ctx.type = 'html';

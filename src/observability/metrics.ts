@@ -28,6 +28,8 @@ export interface Metrics {
   storeError(store: 'redis' | 'postgres', operation: string): void;
   /** One operation sent to a store (the benchmark divides these by logins). */
   storeCall(store: 'redis' | 'postgres'): void;
+  /** A request refused by the rate limits (429): which limit, on which kind of route. */
+  rateLimited(scope: 'address' | 'client', route: string): void;
   /** Read at every scrape: 1 = the mire offers the IdP, 0 = greyed. */
   watchAvailability(read: () => Array<{ idp: string; available: boolean }>): void;
   text(): Promise<string>;
@@ -99,6 +101,12 @@ export function createMetrics(): Metrics {
     labelNames: ['outcome'],
     registers,
   });
+  const rateLimited = new Counter({
+    name: 'relais_rate_limited_total',
+    help: 'Requests refused with 429 by the rate limits, by limit (address, client) and route',
+    labelNames: ['limit', 'route'],
+    registers,
+  });
   const profileInfo = new Gauge({
     name: 'relais_profile_info',
     help: 'The federation this instance serves (1 for its profile)',
@@ -154,6 +162,7 @@ export function createMetrics(): Metrics {
     },
     storeError: (store, operation) => storeErrors.inc({ store, operation }),
     storeCall: (store) => (store === 'redis' ? redisCommands : sqlQueries).inc(),
+    rateLimited: (limit, route) => rateLimited.inc({ limit, route }),
     watchAvailability(read) {
       readAvailability = read;
     },

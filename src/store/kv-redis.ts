@@ -142,6 +142,14 @@ export async function createRedisKv(url: string, prefix: string = DEFAULT_PREFIX
     },
     members: (setKey) => redis.smembers(setKey),
     consumeOnce: (key) => redis.consumeOnce(key, Math.floor(Date.now() / 1000)),
+    count: async (increments, ttlSeconds) => {
+      assertTtl(ttlSeconds);
+      // INCRBY then PEXPIRE NX for each: issued in one tick, they leave in one write (auto-pipelining).
+      const totals = increments.map(([key, by]) => redis.incrby(key, by));
+      const expiries = increments.map(([key]) => redis.pexpire(key, ms(ttlSeconds), 'NX'));
+      await Promise.all(expiries);
+      return Promise.all(totals);
+    },
     ping: async () => {
       await redis.ping();
     },

@@ -88,6 +88,7 @@ export function withReadAhead(kv: Kv, options: ReadAheadOptions): ReadAheadKv {
       forget(key);
       return kv.consumeOnce(key);
     },
+    count: (increments, ttlSeconds) => kv.count(increments, ttlSeconds),
     ping: () => kv.ping(),
     close: () => kv.close(),
   };

@@ -7,7 +7,7 @@ import * as client from 'openid-client';
 import pg from 'pg';
 import { DEMO_IDP } from '../../src/config/demo-federation.ts';
 import { loadConfig, type ProfileName } from '../../src/config/index.ts';
-import { createHub, type Hub } from '../../src/hub.ts';
+import { createHub, type Hub, type HubOptions } from '../../src/hub.ts';
 import { createMockIdp, type MockIdp, type MockIdpOptions } from '../../src/mock-idp/index.ts';
 import { type RoundRobin, startRoundRobin } from '../../tools/round-robin.ts';
 import { freePort } from './net.ts';
@@ -60,10 +60,17 @@ export async function startFederation(spec: {
   dataProviders?: Array<Record<string, unknown>>;
   /** More of the hub's environment (ACCESS_TOKEN_TTL_SECONDS…). */
   env?: Record<string, string>;
+  /** The hub's log (createHub's `logger`): the log-hygiene test reads every line. */
+  logger?: HubOptions['logger'];
+  /**
+   * An https issuer, as behind a TLS-terminating proxy: the hub still listens on http at the
+   * issuer's host and port (test/support/wire-browser.ts reaches it so). No spClient then.
+   */
+  https?: boolean;
 }): Promise<Federation> {
   const pro = spec.profile === 'proconnect';
   const hubPort = await freePort(HUB_HOST);
-  const issuer = `http://${HUB_HOST}:${hubPort}`;
+  const issuer = `${spec.https ? 'https' : 'http'}://${HUB_HOST}:${hubPort}`;
   const idps = new Map<string, MockIdp>();
   const idpEntries: Array<Record<string, unknown>> = [];
   for (const idp of spec.idps) {
@@ -123,6 +130,8 @@ export async function startFederation(spec: {
     ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     COOKIE_KEYS: randomBytes(32).toString('hex'),
     IDP_TIMEOUT_MS: '2000',
+    // A test federation lives on loopback: its metrics are read without a token.
+    METRICS_PUBLIC: 'true',
     PROFILE: spec.profile ?? 'franceconnect',
     ...spec.env,
   };
@@ -140,6 +149,7 @@ export async function startFederation(spec: {
         sqlSchema: schema,
         kvPrefix: `relais:e2e:${schema}:`,
         pgliteDir: null,
+        ...(spec.logger ? { logger: spec.logger } : {}),
       }),
     );
   }

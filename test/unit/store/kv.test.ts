@@ -132,6 +132,17 @@ describe.each(kvBackends)('Kv on $name', (backend) => {
     expect(results.sort()).toEqual(['already', 'ok']);
   });
 
+  it('count() adds to counters, answers their totals in order, and lets them expire', async () => {
+    const { kv } = fx;
+    expect(await kv.count([['c:a', 2], ['c:b', 1]], 10)).toEqual([2, 1]);
+    expect(await kv.count([['c:b', 5], ['c:a', 1]], 10)).toEqual([6, 3]);
+    // Counted from the creation: a later count does not extend the life.
+    await fx.advance(6000);
+    expect(await kv.count([['c:a', 1]], 10)).toEqual([4]);
+    await fx.advance(4500);
+    expect(await kv.count([['c:a', 1]], 10)).toEqual([1]);
+  });
+
   it('ping() answers', async () => {
     await expect(kv.ping()).resolves.toBeUndefined();
   });
@@ -166,5 +177,30 @@ describe('createRedisKv', () => {
     await createRedisKv('redis://:hunter2-not-logged@127.0.0.1:1').catch((error: Error) =>
       expect(error.message).not.toContain('hunter2'),
     );
+  });
+});
+
+describe('the in-process store’s budget', () => {
+  it('refuses a write that grows it past its budget (R5002), and takes writes again once room is freed', async () => {
+    const kv = createMemoryKv('budget:', Date.now, { budgetBytes: 4096 });
+    const value = 'v'.repeat(500);
+    let stored = 0;
+    await expect(
+      (async () => {
+        for (;;) {
+          await kv.set(`k${stored}`, value, 60);
+          stored += 1;
+        }
+      })(),
+    ).rejects.toMatchObject({ code: 'R5002' });
+    expect(stored).toBeGreaterThan(0);
+    expect(stored).toBeLessThan(5);
+    // What is held stays readable; a smaller write over an existing key still passes.
+    expect(await kv.get('k0')).toBe(value);
+    await kv.set('k0', 'small', 60);
+    await kv.del(['k1']);
+    await kv.set('again', value, 60);
+    expect(await kv.get('again')).toBe(value);
+    await kv.close();
   });
 });
