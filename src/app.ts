@@ -118,6 +118,8 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   let limits: RequestLimits | undefined;
   const app = Fastify({
     logger: deps.logger ? { ...deps.logger, redact: REDACT } : false,
+    // The hub's own forms are a few hundred bytes; POST /authorize holds at most 6 KiB of query.
+    bodyLimit: 32 * 1024,
     // Query strings carry codes, states and tokens: no per-request log line.
     logController: new LogController({ disableRequestLogging: true }),
     serverFactory: (handler, options) => {

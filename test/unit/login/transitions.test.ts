@@ -41,6 +41,7 @@ const transaction = (state: string, idpUid = 'idp-a'): IdpTransaction => ({
   nonce: 'n'.repeat(43),
   codeVerifier: 'v'.repeat(43),
   requiredAcr: 'eidas1',
+  browserBinding: 'b'.repeat(43),
 });
 
 function opened(): LoginRecord {
@@ -287,7 +288,14 @@ describe('ProConnect', () => {
       accountId: undefined,
     });
     expect(franceconnect?.request).not.toHaveProperty('loginHint');
-    expect(franceconnect?.request.acr).toBe('eidas1');
+    // Its essential acr in claims counts there too: the stronger of it and acr_values.
+    expect(franceconnect?.request.acr).toBe('eidas2');
+    const fcPlain = openLogin({
+      uid: 'uid5',
+      params: { ...params, acr_values: 'eidas1', claims: undefined },
+      accountId: undefined,
+    });
+    expect(fcPlain?.request.acr).toBe('eidas1');
   });
 
   it('keeps the email through a departure and a failure, and a new email starts afresh', () => {
