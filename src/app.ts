@@ -255,11 +255,16 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     maxResponseBytes: deps.idpResponseMaxBytes,
     allowInsecureHttp: deps.allowInsecureHttp,
   });
+  // Before the logout, which skips an IdP measured down (and the login, whose mire greys it).
+  const availability =
+    deps.availability ??
+    createAvailability({ registry: deps.registry, maxResponseBytes: deps.idpResponseMaxBytes });
   const logout = {
     issuer: deps.issuer,
     hubSessions,
     idpLogouts,
     idpClients,
+    availability,
     session: deps.session,
     log: app.log,
     context,
@@ -315,7 +320,6 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   const provider = currentProvider(currentOne);
   direct = providerRoutes(currentOne, deps.issuer);
   await mountProvider(app, direct);
-  const availability = deps.availability ?? createAvailability({ registry: deps.registry });
   metrics.watchAvailability(() =>
     deps.registry
       .identityProviders()

@@ -36,14 +36,17 @@ function qValue(text: string): number | undefined {
   return /^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(text) ? Number(text) : undefined;
 }
 
-/** Explicit choice (?lang= or the relais_lang cookie) > ui_locales (space-separated, first supported) > Accept-Language (q-values) > 'fr'. */
+/**
+ * Explicit choice (?lang= or the relais_lang cookie) > ui_locales (space-separated, first supported)
+ * > Accept-Language (q-values) > 'fr'. The explicit choice counts only when it is exactly one of
+ * LOCALES (the hub never writes anything else), so a cookie planted with any other value is ignored.
+ */
 export function negotiateLocale(input: {
   explicit?: string | undefined;
   uiLocales?: string | undefined;
   acceptLanguage?: string | undefined;
 }): Locale {
-  const explicit = input.explicit === undefined ? undefined : supported(input.explicit);
-  if (explicit) return explicit;
+  if (isLocale(input.explicit)) return input.explicit;
   for (const tag of (input.uiLocales ?? '').split(' ').slice(0, 32)) {
     const locale = tag ? supported(tag) : undefined;
     if (locale) return locale;

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { isErrorCode, RelaisError } from '../errors.ts';
 import * as flow from '../login/flow.ts';
-import { bindStateToBrowser, stateBoundToBrowser } from './browser-binding.ts';
+import { bindStateToBrowser, browserBindingOf } from './browser-binding.ts';
 import { csrfValid } from './csrf.ts';
 import type { PageContext } from './page-context.ts';
 import { consentModel, emailModel, mireModel } from './view-models.ts';
@@ -33,6 +33,17 @@ const formBody = z.object({
   confirm: z.string().max(8).optional(),
 });
 
+/**
+ * The hub's pages post HTML forms, urlencoded and nothing else: a JSON body (which fastify would
+ * parse alike) is no form of ours, whatever it holds.
+ */
+function parseForm(request: FastifyRequest) {
+  if (!/^application\/x-www-form-urlencoded\b/i.test(request.headers['content-type'] ?? '')) {
+    throw new RelaisError('R4004', { detail: 'not a form' });
+  }
+  return formBody.parse(request.body ?? {});
+}
+
 export function loginRoutes(app: FastifyInstance, options: LoginRoutesOptions): void {
   const { flow: deps, csrfKey } = options;
 
@@ -48,7 +59,7 @@ export function loginRoutes(app: FastifyInstance, options: LoginRoutesOptions): 
   /** A form of the login's pages: this browser's login, and a CSRF token bound to it. */
   function readForm(request: FastifyRequest, reply: FastifyReply) {
     const uid = heldLogin(request, reply);
-    const body = formBody.parse(request.body ?? {});
+    const body = parseForm(request);
     if (!csrfValid(csrfKey, uid, body.csrf)) throw new RelaisError('R4004', { interactionUid: uid });
     return { uid, body };
   }
@@ -99,7 +110,7 @@ export function loginRoutes(app: FastifyInstance, options: LoginRoutesOptions): 
 
   app.post('/interaction/:uid/leave', async (request, reply) => {
     const { uid } = uidParams.parse(request.params);
-    const body = formBody.parse(request.body ?? {});
+    const body = parseForm(request);
     if (!csrfValid(csrfKey, uid, body.csrf)) throw new RelaisError('R4004');
     const code = body.code && isErrorCode(body.code) ? body.code : 'R4003';
     const held = deps.interactions.heldBy(request.raw, reply.raw, uid);
@@ -111,14 +122,16 @@ export function loginRoutes(app: FastifyInstance, options: LoginRoutesOptions): 
     // Another browser's callback (a replay, a login CSRF) must not use up the citizen's transaction.
     // A reload of the consent page (answered here) lands here too: the session-expired page, with
     // the way back to the SP, which ends nothing of the login for a browser that does not hold it.
+    // Without the binding cookie nothing is read; with one, the flow compares it to the login's.
     const state = url.searchParams.get('state');
-    if (!stateBoundToBrowser(request, reply, state)) {
+    const binding = browserBindingOf(request, reply, state, options.secureCookies);
+    if (!binding) {
       const interactionUid = flow.loginOfIdpState(state);
       throw new RelaisError('R4003', {
         detail: 'callback from a browser that did not start this login',
         ...(interactionUid ? { interactionUid } : {}),
       });
     }
-    return respond(request, reply, await flow.returnFromIdp(deps, url));
+    return respond(request, reply, await flow.returnFromIdp(deps, url, binding));
   });
 }

@@ -1,6 +1,7 @@
 // The logout past oidc-provider's: the hub session ends, then the citizen visits the IdP's logout
 // and comes back through GET /idp/logout-callback to the SP (or to the logged-out page). The hub
-// session is gone before the citizen leaves, so an IdP that fails or never answers traps no one.
+// session is gone before the citizen leaves, and an IdP measured down, or whose end_session takes
+// no connection now, is skipped: the chain ends at the SP whatever the IdP does.
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { asRelaisError } from '../errors.ts';
@@ -8,8 +9,10 @@ import { endHubSession, type HubSessions } from '../login/hub-session.ts';
 import type { Events } from '../observability/events.ts';
 import type { AfterSessionEnd } from '../op/logout.ts';
 import type { SessionLifetime } from '../op/session-lifetime.ts';
+import type { Availability } from '../rp/availability.ts';
 import type { IdpClients } from '../rp/identity-providers.ts';
 import { type IdpLogoutTransaction, startIdpLogout, takeIdpLogout } from '../rp/logout.ts';
+import { type Reachable, tcpReachable } from '../rp/reachable.ts';
 import type { Slot } from '../store/slot.ts';
 import type { PageContext } from './page-context.ts';
 import { loggedOutModel } from './view-models.ts';
@@ -21,6 +24,10 @@ export interface LogoutDependencies {
   hubSessions: HubSessions;
   idpLogouts: Slot<IdpLogoutTransaction>;
   idpClients: IdpClients;
+  /** Measured IdP availability: an IdP greyed on the mire is not visited at logout either. */
+  availability: Pick<Availability, 'isAvailable'>;
+  /** The check made on every logout before leaving for the IdP; a TCP connect of 300 ms at most by default. */
+  reachable?: Reachable;
   session: SessionLifetime;
   log: FastifyBaseLogger;
   context(request: FastifyRequest, reply: FastifyReply): PageContext;
@@ -30,27 +37,39 @@ export interface LogoutDependencies {
 
 /** What follows oidc-provider's logout: end the hub session, then leave for the IdP's logout. */
 export function continueLogoutAtIdp(deps: LogoutDependencies): AfterSessionEnd {
+  const reachable = deps.reachable ?? tcpReachable();
   return async ({ citizenSessionId, location }) => {
     const hubSession = await endHubSession(deps.hubSessions, citizenSessionId, deps.session);
     if (!hubSession) return undefined;
-    try {
-      const url = await startIdpLogout(deps, {
-        idpUid: hubSession.idpUid,
-        idToken: hubSession.idpIdToken,
-        postLogoutRedirectUri: `${deps.issuer}${LOGOUT_CALLBACK_PATH}`,
-        finalLocation: location,
-      });
-      deps.events?.emit({
-        name: url ? 'logout.idp_redirected' : 'logout.completed',
-        idpUid: hubSession.idpUid,
-      });
-      return url?.href;
-    } catch (caught) {
-      // An IdP down or gone from the registry is skipped: the citizen goes straight back.
-      const error = asRelaisError(caught);
-      deps.events?.emit({ name: 'logout.completed', idpUid: hubSession.idpUid, errorCode: error.code });
-      deps.log.info({ code: error.code, detail: error.detail }, 'logout at the identity provider skipped');
+    const { idpUid } = hubSession;
+    // An IdP down, unreachable or gone from the registry is skipped: the citizen goes straight back.
+    const skip = (skipped: string, error?: { code: string; detail?: string | undefined }) => {
+      deps.events?.emit({ name: 'logout.completed', idpUid, errorCode: error?.code, data: { skipped } });
+      if (error)
+        deps.log.info({ code: error.code, detail: error.detail }, 'logout at the identity provider skipped');
       return undefined;
+    };
+    if (!deps.availability.isAvailable(idpUid)) {
+      return skip('measured_down', { code: 'R2002', detail: `${idpUid}: measured down` });
+    }
+    try {
+      const start = await startIdpLogout(
+        { ...deps, reachable },
+        {
+          idpUid,
+          idToken: hubSession.idpIdToken,
+          postLogoutRedirectUri: `${deps.issuer}${LOGOUT_CALLBACK_PATH}`,
+          finalLocation: location,
+        },
+      );
+      if ('skipped' in start) {
+        if (start.skipped === 'no_end_session') return skip(start.skipped);
+        return skip(start.skipped, { code: 'R2002', detail: `${idpUid}: end_session unreachable` });
+      }
+      deps.events?.emit({ name: 'logout.idp_redirected', idpUid });
+      return start.url.href;
+    } catch (caught) {
+      return skip('error', asRelaisError(caught));
     }
   };
 }

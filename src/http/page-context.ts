@@ -1,7 +1,10 @@
 // What every page needs to speak the citizen's language: the locale (explicit choice, then
 // ui_locales, then Accept-Language), its translator, and the language switch links.
+// The language cookie is harmless by construction rather than signed: it is only ever written with,
+// and only ever read as, one of LOCALES exactly (anything else is ignored), and it only picks which
+// of the hub's own catalogues renders a page; a planted one does no more than a `?lang=` link.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type Catalogues, LOCALES, type Locale, negotiateLocale, type Translate } from './i18n.ts';
+import { type Catalogues, isLocale, LOCALES, type Locale, negotiateLocale, type Translate } from './i18n.ts';
 
 export const LANG_COOKIE = 'relais_lang';
 
@@ -19,10 +22,7 @@ export function pageContext(
   options: { uiLocales?: string | undefined; switchUrl?: string | undefined; secure: boolean },
 ): PageContext {
   const query = request.query as Record<string, unknown> | undefined;
-  const asked =
-    typeof query?.lang === 'string' && (LOCALES as readonly string[]).includes(query.lang)
-      ? query.lang
-      : undefined;
+  const asked = isLocale(query?.lang) ? query.lang : undefined;
   if (asked)
     reply.setCookie(LANG_COOKIE, asked, {
       path: '/',
@@ -32,6 +32,7 @@ export function pageContext(
       maxAge: 365 * 86_400,
     });
   const lang = negotiateLocale({
+    // The cookie counts only as exactly one of LOCALES (negotiateLocale); anything else is ignored.
     explicit: asked ?? request.cookies[LANG_COOKIE],
     uiLocales: options.uiLocales,
     acceptLanguage: request.headers['accept-language'],

@@ -64,7 +64,7 @@ export function createRequestLimits(options: RequestLimitsOptions): RequestLimit
   const judge = (req: IncomingMessage, scope: LimitScope, route: string, clientId?: string): Verdict => {
     const address = clientAddress(req, trusted);
     if (exempt.has(address)) return { allowed: true };
-    const verdict = limiter.take(scope, clientId === undefined ? `address:${address}` : `client:${clientId}`);
+    const verdict = limiter.take(scope, clientId === undefined ? `ip:${address}` : `id:${clientId}`);
     if (!verdict.allowed) metrics.rateLimited(scope, route);
     return verdict;
   };

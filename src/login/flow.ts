@@ -21,6 +21,7 @@ import { buildIdpAuthorizationUrl } from '../rp/authorize.ts';
 import type { Availability } from '../rp/availability.ts';
 import { authenticateAtIdp, type IdpAuthentication } from '../rp/callback.ts';
 import type { IdpClients } from '../rp/identity-providers.ts';
+import { boundToBrowser } from '../rp/transaction.ts';
 import type { Registry } from '../store/registry-cache.ts';
 import type { Slot, Stored } from '../store/slot.ts';
 import {
@@ -30,6 +31,7 @@ import {
   hubSessionFor,
   keepHubSession,
   loadHubSession,
+  logsOutAtIdp,
 } from './hub-session.ts';
 import { type CitizenIdentity, identityFingerprint, toAgentIdentity, toCitizenIdentity } from './identity.ts';
 import { type MireEntry, mireEntries, unavailableReason } from './mire.ts';
@@ -91,7 +93,7 @@ export type Step =
       banner?: Banner | undefined;
     }
   | { page: 'consent'; login: OpenLogin; sp: ServiceProvider; consent: ConsentView }
-  | { redirect: string; bindIdpState?: string };
+  | { redirect: string; bindIdpState?: { state: string; binding: string } };
 
 /** Why the email page shows again: each says what to do, and offers the way back. */
 export type EmailProblem = 'invalid' | 'no_route' | 'public_only';
@@ -268,20 +270,32 @@ async function leaveFor(
     acr: required,
     interactionId: login.uid,
   });
-  return { redirect: departure.url.href, bindIdpState: departure.transaction.state };
+  const { state, browserBinding } = departure.transaction;
+  return { redirect: departure.url.href, bindIdpState: { state, binding: browserBinding } };
 }
 
 /**
- * GET /idp/callback, once http/ has checked that this browser left for this state: the IdP's
- * answer checked, the identity validated, and the consent page at once (no extra redirect; a
- * reload finds the state used and says the session expired, with the way back).
+ * GET /idp/callback, with the binding cookie the browser brought back: the IdP's answer checked,
+ * the identity validated, and the consent page at once (no extra redirect; a reload finds the
+ * state used and says the session expired, with the way back).
  */
-export async function returnFromIdp(deps: LoginDependencies, url: URL): Promise<Step> {
+export async function returnFromIdp(
+  deps: LoginDependencies,
+  url: URL,
+  browserBinding: string | undefined,
+): Promise<Step> {
   const state = url.searchParams.get('state') ?? '';
   const uid = loginOfIdpState(state);
   if (!uid) throw new RelaisError('R4003', { detail: 'unknown or already used state' });
   const stored = await readLogin(deps, uid);
   const transaction = transactionFor(stored.value, state);
+  // Another browser's callback (a replay, a login CSRF) ends here, the transaction left unused.
+  if (!boundToBrowser(transaction, browserBinding)) {
+    throw new RelaisError('R4003', {
+      detail: 'callback from a browser that did not start this login',
+      interactionUid: uid,
+    });
+  }
   const { idpUid } = transaction;
   const started = performance.now();
   let authentication: IdpAuthentication;
@@ -303,17 +317,29 @@ export async function returnFromIdp(deps: LoginDependencies, url: URL): Promise<
   const idp = deps.registry.identityProvider(idpUid);
   if (!idp) return failToSp(deps, stored, new RelaisError('R2005', { detail: idpUid }));
   let identity: CitizenIdentity;
+  // Claims beside the identity that failed their rule are dropped, not fatal: the event names them
+  // (the claim and the rule, never the value), so an operator sees an IdP sending malformed ones.
+  let dropped: string | undefined;
+  const onDropped = (problems: Array<{ claim: string; reason: string }>) => {
+    dropped = problems.map((p) => `${p.claim}: ${p.reason}`).join('; ');
+  };
   try {
     identity =
       deps.profile === 'proconnect'
-        ? toAgentIdentity(idp, authentication)
-        : toCitizenIdentity(idp, authentication);
+        ? toAgentIdentity(idp, authentication, { onDropped })
+        : toCitizenIdentity(idp, authentication, { onDropped });
   } catch (caught) {
     if (caught instanceof RelaisError) return backToMire(deps, stored, idpUid, caught);
     throw caught;
   }
   deps.availability.recordLoginSuccess(idpUid);
-  deps.events.emit({ name: 'identity.verified', idpUid, acr: identity.acr, interactionId: uid });
+  deps.events.emit({
+    name: 'identity.verified',
+    idpUid,
+    acr: identity.acr,
+    interactionId: uid,
+    ...(dropped ? { data: { dropped } } : {}),
+  });
   if (deps.profile === 'proconnect') {
     // No consent page: the login ends here, the record moving from at_idp to done at once.
     const identified = identify(stored.value, identity);
@@ -387,7 +413,9 @@ async function finishLogin(
     identity.citizenSessionId ?? login.citizenSessionId,
     deps.session,
   );
-  const hubSession = hubSessionFor(identity, current);
+  // The IdP's id_token stays with the hub session only if the logout at that IdP will need it.
+  const endSession = await logsOutAtIdp(deps.idpClients, identity.idpUid);
+  const hubSession = hubSessionFor(identity, current, { endSession });
   const { sub, claims } = releasedTo(deps, sp, login);
   deps.events.emit({
     name: 'consent.given',

@@ -1,27 +1,43 @@
 // The hub session: one IdP authentication, sealed under the citizen session id that
-// oidc-provider's session carries as its account id. It is what SSO between SPs reuses, and what
-// the logout at the IdP needs (the IdP's id_token).
+// oidc-provider's session carries as its account id. It keeps what SSO between SPs reuses and what
+// the logout at the IdP needs, and nothing else (README: "What Relais keeps about a citizen").
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type Acr, ssoSatisfies } from '../acr.ts';
 import type { ServiceProvider } from '../config/federation.ts';
 import { remainingSessionTtl, type SessionLifetime, sessionExpired } from '../op/session-lifetime.ts';
+import type { IdpClients } from '../rp/identity-providers.ts';
 import type { Registry } from '../store/registry-cache.ts';
 import type { Slot, SlotSpec } from '../store/slot.ts';
-import type { CitizenIdentity } from './identity.ts';
-import { citizenIdentitySchema } from './identity.ts';
+import { type CitizenIdentity, citizenIdentitySchema } from './identity.ts';
 
-export const hubSessionSchema = citizenIdentitySchema.extend({
-  citizenSessionId: z.string(),
-  /** Epoch seconds of the first login of this session: the absolute lifetime counts from it. */
-  startedAt: z.number().int(),
-});
-export type HubSession = z.infer<typeof hubSessionSchema>;
-
-/** As kept: its id is the key, not repeated in the value (the record lives as long as the session). */
-const storedHubSessionSchema = hubSessionSchema.omit({ citizenSessionId: true });
+/**
+ * As kept, these fields and no other (a field added to the identity does not land here unseen);
+ * its id is the key, not repeated in the value. SSO needs which IdP answered, at what level and
+ * how (the next SP's acr, amr, auth_time), the same person (identityKey: hubSessionFor, each SP's
+ * sub) and the validated claims (released to the next SP within its scopes); the logout needs the
+ * IdP's id_token, kept only for an IdP that has an end_session_endpoint.
+ */
+const storedHubSessionSchema = citizenIdentitySchema
+  .pick({
+    idpUid: true,
+    acr: true,
+    amr: true,
+    authTime: true,
+    identityKey: true,
+    claims: true,
+    idpIdToken: true,
+  })
+  .extend({
+    /** Epoch seconds of the first login of this session: the absolute lifetime counts from it. */
+    startedAt: z.number().int(),
+  });
 type StoredHubSession = z.infer<typeof storedHubSessionSchema>;
+export type HubSession = StoredHubSession & { citizenSessionId: string };
 export type HubSessions = Slot<StoredHubSession>;
+
+/** What a hub session may hold, field by field (tests assert nothing else is ever kept). */
+export const HUB_SESSION_FIELDS = Object.keys(storedHubSessionSchema.shape);
 
 /** Kept for what is left of the session's lifetime (idle, capped by the absolute lifetime). */
 export function hubSessionSlot(lifetime: SessionLifetime): SlotSpec<StoredHubSession> {
@@ -46,7 +62,10 @@ export async function loadHubSession(
   return live(lifetime, citizenSessionId, await sessions.get(citizenSessionId));
 }
 
-/** Ends the hub session (logout), returning it if it was still alive: one round trip. */
+/**
+ * Ends the hub session (logout), returning it if it was still alive: one round trip. Without an
+ * idpIdToken (the IdP had no end_session_endpoint), there is no logout to ask for at the IdP.
+ */
 export async function endHubSession(
   sessions: HubSessions,
   citizenSessionId: string,
@@ -55,22 +74,42 @@ export async function endHubSession(
   return live(lifetime, citizenSessionId, await sessions.take(citizenSessionId));
 }
 
+/** Writes the hub session: the fields of the list only, whatever else the value carries. */
 export function keepHubSession(sessions: HubSessions, { citizenSessionId, ...session }: HubSession) {
-  return sessions.put(citizenSessionId, session);
+  return sessions.put(citizenSessionId, storedHubSessionSchema.parse(session));
+}
+
+/**
+ * Whether the logout at this IdP will need its id_token: its metadata has an end_session_endpoint.
+ * Read from the IdP's client, which the callback built and cached (no network call on the instance
+ * that served it); when that client cannot be built, keep the token: the logout may need it.
+ */
+export async function logsOutAtIdp(idpClients: IdpClients, idpUid: string): Promise<boolean> {
+  try {
+    return Boolean((await idpClients.get(idpUid)).config.serverMetadata().end_session_endpoint);
+  } catch {
+    return true;
+  }
 }
 
 /**
  * The hub session a consent leaves the browser with. The same person keeps the same citizen
  * session (an SSO, or a new IdP login of the same person); another person gets a new one, so no
- * token issued to the first can ever resolve to the second.
+ * token issued to the first can ever resolve to the second. The IdP's id_token stays only when
+ * the logout at that IdP will need it (`idp.endSession`, from logsOutAtIdp; unknown: kept).
  */
-export function hubSessionFor(citizen: CitizenIdentity, current: HubSession | undefined): HubSession {
+export function hubSessionFor(
+  citizen: CitizenIdentity,
+  current: HubSession | undefined,
+  idp: { endSession: boolean } = { endSession: true },
+): HubSession {
+  const { citizenSessionId, idpIdToken, ...authentication } = citizen;
+  const session = { ...authentication, ...(idp.endSession && idpIdToken ? { idpIdToken } : {}) };
   const continued =
-    current &&
-    (citizen.citizenSessionId === current.citizenSessionId || current.identityKey === citizen.identityKey);
+    current && (citizenSessionId === current.citizenSessionId || current.identityKey === citizen.identityKey);
   return continued
-    ? { ...citizen, citizenSessionId: current.citizenSessionId, startedAt: current.startedAt }
-    : { ...citizen, citizenSessionId: randomUUID(), startedAt: Math.floor(Date.now() / 1000) };
+    ? { ...session, citizenSessionId: current.citizenSessionId, startedAt: current.startedAt }
+    : { ...session, citizenSessionId: randomUUID(), startedAt: Math.floor(Date.now() / 1000) };
 }
 
 /**

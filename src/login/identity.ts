@@ -5,7 +5,16 @@ import { z } from 'zod';
 import { acrSchema } from '../acr.ts';
 import type { IdentityProvider } from '../config/federation.ts';
 import { RelaisError } from '../errors.ts';
-import { identityKey, mapIdentityProviderClaims, validatePivot } from '../pivot/index.ts';
+import { INTERACTION_TTL } from '../op/provider.ts';
+import {
+  identityKey,
+  mapIdentityProviderClaims,
+  type PivotProblem,
+  validateAmr,
+  validateAuthTime,
+  validateComplementaryClaims,
+  validatePivot,
+} from '../pivot/index.ts';
 import { mayAssertEmail, proIdentityKey, validateProIdentity } from '../pro/identity.ts';
 import type { IdpAuthentication } from '../rp/callback.ts';
 
@@ -17,8 +26,11 @@ export const citizenIdentitySchema = z.object({
   identityKey: z.string(),
   /** The identité pivot and the claims beside it, as the IdP sent them once valid. */
   claims: z.record(z.string(), z.string()),
-  /** The IdP's id_token, kept with the hub session for the logout at the IdP. */
-  idpIdToken: z.string(),
+  /**
+   * The IdP's id_token, the hint of the logout at the IdP: from the callback to the consent, then
+   * in the hub session only when that IdP has an end_session_endpoint (login/hub-session.ts).
+   */
+  idpIdToken: z.string().optional(),
   /** Set when the identity comes from the browser's hub session (SSO). */
   citizenSessionId: z.string().optional(),
 });
@@ -32,28 +44,64 @@ export function identityFingerprint(citizen: CitizenIdentity): string {
     .slice(0, 22);
 }
 
-const EXTRA_CLAIMS = ['email', 'preferred_username'] as const;
+/** Options of the mappings below; the defaults serve the login, tests set the clock. */
+export interface IdentityOptions {
+  /** Epoch seconds of the callback; default now. */
+  now?: number;
+  /**
+   * Told which claims beside the identity were dropped or corrected, and by which rule (never the
+   * value): the login goes on, the log may say so.
+   */
+  onDropped?: (problems: PivotProblem[]) => void;
+}
 
-/** Maps and validates the IdP's claims as untrusted input; the reasons never carry a value. */
-export function toCitizenIdentity(idp: IdentityProvider, authentication: IdpAuthentication): CitizenIdentity {
+// How old an IdP's auth_time may be. FranceConnect asks every IdP for prompt=login, within a
+// login that lives at most INTERACTION_TTL (its IdP transactions less): an honest auth_time falls
+// inside. ProConnect lets the IdP's own session answer (prompt=login only when the SP asked it):
+// no older than the longest hub session the configuration allows (SESSION_MAX_SECONDS ≤ 7 days).
+// Either way garbage (0, a date in 1970, a year-old session) never passes as this login's time.
+const FRANCECONNECT_AUTH_MAX_AGE = INTERACTION_TTL;
+const PROCONNECT_AUTH_MAX_AGE = 7 * 86_400;
+
+/** The IdP's amr and auth_time, checked: an invalid one is dropped or replaced, never fatal. */
+function authenticationContext(
+  authentication: IdpAuthentication,
+  maxAge: number,
+  options: IdentityOptions,
+  dropped: PivotProblem[],
+) {
+  const now = options.now ?? Math.floor(Date.now() / 1000);
+  const amr = validateAmr(authentication.amr);
+  const authTime = validateAuthTime(authentication.authTime, { now, maxAge });
+  for (const checked of [amr, authTime]) if (checked.problem) dropped.push(checked.problem);
+  if (dropped.length) options.onDropped?.(dropped);
+  return { ...(amr.value ? { amr: amr.value } : {}), authTime: authTime.value };
+}
+
+/**
+ * Maps and validates the IdP's claims as untrusted input; the reasons never carry a value. An
+ * invalid pivot fails the login (R3001); a malformed claim beside it (email, preferred_username,
+ * amr, auth_time) is dropped or corrected and the login goes on, as FranceConnect treats them.
+ */
+export function toCitizenIdentity(
+  idp: IdentityProvider,
+  authentication: IdpAuthentication,
+  options: IdentityOptions = {},
+): CitizenIdentity {
   const claims = mapIdentityProviderClaims(authentication.claims, idp.claims_mapping);
   const validation = validatePivot(claims);
   if (!validation.ok) {
     const detail = validation.problems.map((p) => `${p.claim} ${p.reason}`).join(', ');
     throw new RelaisError('R3001', { detail: `${idp.uid}: ${detail}` });
   }
-  const released: Record<string, string> = { ...validation.pivot };
-  for (const claim of EXTRA_CLAIMS) {
-    const value = claims[claim];
-    if (typeof value === 'string' && value.trim()) released[claim] = value.trim();
-  }
+  const complements = validateComplementaryClaims(claims);
+  const dropped = [...complements.dropped];
   return {
     idpUid: idp.uid,
     acr: authentication.acr,
-    ...(authentication.amr ? { amr: authentication.amr } : {}),
-    authTime: authentication.authTime,
+    ...authenticationContext(authentication, FRANCECONNECT_AUTH_MAX_AGE, options, dropped),
     identityKey: identityKey(validation.pivot),
-    claims: released,
+    claims: { ...validation.pivot, ...complements.claims },
     idpIdToken: authentication.idToken,
   };
 }
@@ -64,7 +112,11 @@ export function toCitizenIdentity(idp: IdentityProvider, authentication: IdpAuth
  * (`idp_id`) and the IdP's own acr (`idp_acr`). The key is the IdP's uid and sub: an agent is who
  * their IdP says, there is no pivot to match across IdPs.
  */
-export function toAgentIdentity(idp: IdentityProvider, authentication: IdpAuthentication): CitizenIdentity {
+export function toAgentIdentity(
+  idp: IdentityProvider,
+  authentication: IdpAuthentication,
+  options: IdentityOptions = {},
+): CitizenIdentity {
   const claims = mapIdentityProviderClaims(authentication.claims, idp.claims_mapping);
   const validation = validateProIdentity(claims);
   if (!validation.ok) {
@@ -75,11 +127,11 @@ export function toAgentIdentity(idp: IdentityProvider, authentication: IdpAuthen
   const email = released['email'] ?? '';
   // One ministry's IdP cannot speak for another's agents (the fallback speaks for anyone).
   if (!mayAssertEmail(idp, email)) throw new RelaisError('R3002', { detail: idp.uid });
+  const dropped = validation.dropped.map((claim) => ({ claim, reason: 'invalid' }));
   return {
     idpUid: idp.uid,
     acr: authentication.acr,
-    ...(authentication.amr ? { amr: authentication.amr } : {}),
-    authTime: authentication.authTime,
+    ...authenticationContext(authentication, PROCONNECT_AUTH_MAX_AGE, options, dropped),
     identityKey: proIdentityKey(idp.uid, sub ?? ''),
     claims: {
       ...released,

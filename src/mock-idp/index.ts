@@ -14,6 +14,7 @@ import { buildProvider, type ProviderSettings, ROUTES, type SigningAlg } from '.
 
 export type { MockAgent, MockAgentClaims } from './agents.ts';
 export { agentsAt, MOCK_AGENTS } from './agents.ts';
+export type { Forgery } from './forgery.ts';
 export type { MockIdentity, MockIdentityClaims } from './identities.ts';
 export { MOCK_IDENTITIES } from './identities.ts';
 export type { AuthorizationParams } from './last-authorization.ts';

@@ -1,7 +1,9 @@
 // Faults a real IdP may show, switched on at run time so the hub's tests can prove it refuses them.
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { JWK } from 'jose';
 import type { Context, Middleware, Next } from 'koa';
+import { type Forgery, forgeClaims, forgeSignature } from './forgery.ts';
 
 export type Acr = 'eidas1' | 'eidas2' | 'eidas3';
 
@@ -10,6 +12,22 @@ export interface Misbehaviour {
   badSignature?: boolean;
   /** The `iss` parameter of the authorization response names another issuer. */
   wrongIssuer?: boolean;
+  /** The authorization response has no `iss` parameter, though discovery advertises RFC 9207. */
+  missingIssuer?: boolean;
+  /** The id_token of the token response is signed this way instead (alg none, key confusion…). */
+  idTokenForgery?: Forgery;
+  /** A signed userinfo is signed this way instead. */
+  userinfoForgery?: Forgery;
+  /**
+   * A signed userinfo carries these claims instead (a wrong `iss` or `aud`, an `exp` gone by…),
+   * signed again with the IdP's own key; `null` removes one.
+   */
+  userinfoClaims?: Record<string, unknown>;
+  /**
+   * The id_token carries these claims instead (an auth_time in the future, a malformed amr…),
+   * signed again with the IdP's own key; `null` removes one. Not for an HS256 IdP.
+   */
+  idTokenClaims?: Record<string, unknown>;
   /** This claim is left out (any claim but `sub`). */
   missingClaim?: string;
   /** This acr is delivered whatever was asked. */
@@ -29,6 +47,17 @@ export interface Misbehaviour {
   tokenStatus?: number;
   /** The token endpoint waits this long before answering. */
   slowMs?: number;
+  /**
+   * This endpoint answers `bytes` of JSON whitespace instead of its answer, made as it is sent (the
+   * mock holds none of it); `declared` announces the length. `onSent` hears how much was made once
+   * the answer ends or the reader hangs up: no reader can have received more.
+   */
+  oversized?: {
+    route: 'userinfo' | 'jwks';
+    bytes: number;
+    declared?: boolean;
+    onSent?: (bytes: number) => void;
+  };
 }
 
 export const WRONG_ISSUER = 'http://evil.example';
@@ -37,6 +66,9 @@ export type MisbehaviourSource = () => Readonly<Misbehaviour>;
 
 interface FaultOptions {
   tokenPath: string;
+  userinfoPath: string;
+  /** The provider's private signing keys, for the forgeries. */
+  signingKeys: readonly JWK[];
   redirectUris: readonly string[];
   discovery: boolean;
   misbehaviour: MisbehaviourSource;
@@ -52,15 +84,53 @@ export function faultMiddleware(options: FaultOptions): Middleware {
     }
     const misbehaviour = options.misbehaviour();
     if (ctx.path === options.tokenPath && ctx.method === 'POST') {
-      await tokenFaults(ctx, next, misbehaviour);
+      await tokenFaults(ctx, next, misbehaviour, options.signingKeys);
       return;
     }
     await next();
-    if (misbehaviour.wrongIssuer) rewriteIssuer(ctx, options.redirectUris);
+    if (ctx.path === options.userinfoPath) await userinfoFaults(ctx, misbehaviour, options.signingKeys);
+    if (misbehaviour.wrongIssuer) rewriteIssuer(ctx, options.redirectUris, WRONG_ISSUER);
+    else if (misbehaviour.missingIssuer) rewriteIssuer(ctx, options.redirectUris, null);
+    if (misbehaviour.oversized && routeOf(ctx) === misbehaviour.oversized.route) {
+      oversize(ctx, misbehaviour.oversized);
+    }
   };
 }
 
-async function tokenFaults(ctx: Context, next: Next, misbehaviour: Misbehaviour): Promise<void> {
+/** oidc-provider's name for the route that answered (userinfo, jwks…). */
+function routeOf(ctx: Context): unknown {
+  return (ctx as Context & { oidc?: { route?: unknown } }).oidc?.route;
+}
+
+function oversize(ctx: Context, fault: NonNullable<Misbehaviour['oversized']>): void {
+  const chunk = Buffer.alloc(16 * 1024, 0x20);
+  const res = ctx.res;
+  let made = 0;
+  // Written by hand, not as a koa stream body: a reader hanging up is the point, not an error to log.
+  ctx.respond = false;
+  res.writeHead(200, {
+    'content-type': fault.route === 'jwks' ? 'application/jwk-set+json' : 'application/json',
+    ...(fault.declared ? { 'content-length': String(fault.bytes) } : {}),
+  });
+  const pump = (): void => {
+    while (!res.destroyed && made < fault.bytes) {
+      const size = Math.min(chunk.length, fault.bytes - made);
+      made += size;
+      if (!res.write(chunk.subarray(0, size))) return void res.once('drain', pump);
+    }
+    if (!res.destroyed) res.end();
+  };
+  res.once('close', () => fault.onSent?.(made));
+  res.on('error', () => {});
+  pump();
+}
+
+async function tokenFaults(
+  ctx: Context,
+  next: Next,
+  misbehaviour: Misbehaviour,
+  signingKeys: readonly JWK[],
+): Promise<void> {
   if (misbehaviour.slowMs) await sleep(misbehaviour.slowMs);
   if (misbehaviour.tokenStatus) {
     ctx.status = misbehaviour.tokenStatus;
@@ -76,6 +146,28 @@ async function tokenFaults(ctx: Context, next: Next, misbehaviour: Misbehaviour)
   if (misbehaviour.badSignature && isTokenResponse(body)) {
     ctx.body = { ...body, id_token: tamperSignature(body.id_token) };
   }
+  if (misbehaviour.idTokenClaims && isTokenResponse(body)) {
+    ctx.body = {
+      ...body,
+      id_token: await forgeClaims(body.id_token, misbehaviour.idTokenClaims, signingKeys),
+    };
+  }
+  if (misbehaviour.idTokenForgery && isTokenResponse(body)) {
+    ctx.body = {
+      ...body,
+      id_token: await forgeSignature(body.id_token, misbehaviour.idTokenForgery, signingKeys),
+    };
+  }
+}
+
+/** Only a signed userinfo (a JWT body) is touched; plain JSON passes as it is. */
+async function userinfoFaults(ctx: Context, misbehaviour: Misbehaviour, signingKeys: readonly JWK[]) {
+  if (typeof ctx.body !== 'string' || !ctx.response.is('application/jwt')) return;
+  let jwt = ctx.body;
+  if (misbehaviour.userinfoClaims) jwt = await forgeClaims(jwt, misbehaviour.userinfoClaims, signingKeys);
+  if (misbehaviour.userinfoForgery)
+    jwt = await forgeSignature(jwt, misbehaviour.userinfoForgery, signingKeys);
+  ctx.body = jwt;
 }
 
 function tokenErrorCode(status: number): string {
@@ -95,12 +187,14 @@ export function tamperSignature(jwt: string): string {
   return `${jwt.slice(0, at)}${replacement}${jwt.slice(at + 1)}`;
 }
 
-function rewriteIssuer(ctx: Context, redirectUris: readonly string[]): void {
+/** The authorization response's `iss` set to `issuer`, or removed (null). */
+function rewriteIssuer(ctx: Context, redirectUris: readonly string[], issuer: string | null): void {
   const location = ctx.response.get('Location');
   if (!location || !redirectUris.some((uri) => location.startsWith(uri))) return;
   const url = new URL(location);
   if (!url.searchParams.has('iss')) return;
-  url.searchParams.set('iss', WRONG_ISSUER);
+  if (issuer === null) url.searchParams.delete('iss');
+  else url.searchParams.set('iss', issuer);
   ctx.redirect(url.href);
 }
 

@@ -96,6 +96,8 @@ export function buildProvider(input: BuildInput): Provider {
   provider.use(
     faultMiddleware({
       tokenPath: ROUTES.token,
+      userinfoPath: ROUTES.userinfo,
+      signingKeys: input.signingKeys,
       redirectUris: settings.clients.flatMap((client) => client.redirect_uris),
       discovery: settings.discovery,
       misbehaviour: input.misbehaviour,

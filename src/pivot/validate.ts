@@ -14,7 +14,8 @@ const claimString = () =>
 
 // Letters (accented or not, composed or decomposed), spaces, apostrophes, hyphens/dashes, dots.
 const NAME_CHARACTERS = /^[\p{L}\p{M}\p{Zs}'’‘ʼ`.\-‐‑‒–—]+$/u;
-const name = claimString()
+/** A name as an IdP writes it: the pivot's names, and the nom d'usage beside them. */
+export const personName = claimString()
   .min(1, 'must not be empty')
   .max(256, 'must be at most 256 characters')
   .regex(NAME_CHARACTERS, 'may hold only letters, spaces, apostrophes, hyphens and dots')
@@ -66,8 +67,8 @@ export function validatePivot(
     if (result.success) pivot[claim] = result.data;
     else problems.push({ claim, reason: result.error.issues[0]?.message ?? 'invalid' });
   };
-  check('given_name', name);
-  check('family_name', name);
+  check('given_name', personName);
+  check('family_name', personName);
   check('birthdate', birthdate);
   if (pivot.birthdate !== undefined && pivot.birthdate > latestToday(now)) {
     delete pivot.birthdate;

@@ -1,6 +1,10 @@
 // The professional identity (ProConnect profile) arrives from an IdP: untrusted input. Reasons
 // name the rule, never the value, because they end up in logs.
 import { z } from 'zod';
+import { normaliseEmail } from '../pivot/email.ts';
+
+// The email page routes with it too (login/flow.ts), beside the other email helpers here.
+export { normaliseEmail };
 
 export const PRO_REQUIRED_CLAIMS = ['sub', 'given_name', 'usual_name', 'email', 'uid', 'siret'] as const;
 export const PRO_OPTIONAL_CLAIMS = [
@@ -55,30 +59,6 @@ export function validSiret(value: unknown): value is string {
 /** A SIREN: 9 ASCII digits with a valid Luhn key (La Poste's 356000000 is one). */
 export function validSiren(value: unknown): value is string {
   return typeof value === 'string' && /^[0-9]{9}$/.test(value) && luhnValid(value);
-}
-
-// The local part as a dot-atom (RFC 5322), without quoted strings nor comments.
-const LOCAL_PART = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
-const DOMAIN_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const TOP_LEVEL_LABEL = /^[a-z]{2,63}$/;
-
-/**
- * A plausible email address, trimmed, its domain lowercased; undefined when not plausible. The
- * local part keeps its case: RFC 5321 lets a mail server tell `Jean` from `jean`, and the
- * address is shown back to the agent as the IdP gave it. Compare addresses with that in mind.
- */
-export function normaliseEmail(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  const email = value.trim();
-  if (email.length > 254) return undefined;
-  const at = email.lastIndexOf('@');
-  const local = email.slice(0, at);
-  const domain = email.slice(at + 1).toLowerCase();
-  if (at < 0 || local.length < 1 || local.length > 64 || !LOCAL_PART.test(local)) return undefined;
-  const labels = domain.split('.');
-  if (labels.length < 2 || !labels.every((label) => DOMAIN_LABEL.test(label))) return undefined;
-  if (!TOP_LEVEL_LABEL.test(labels.at(-1) ?? '')) return undefined;
-  return `${local}@${domain}`;
 }
 
 /** The domain of an address, lowercased: what follows its last '@' ('' without one). */

@@ -5,7 +5,7 @@ import * as client from 'openid-client';
 import { type Acr, levelToAsk } from '../acr.ts';
 import { translateIdpError } from './errors.ts';
 import type { IdpClients } from './identity-providers.ts';
-import type { IdpTransaction } from './transaction.ts';
+import { type IdpTransaction, newBrowserBinding } from './transaction.ts';
 
 export interface StartIdpLogin {
   /** Chosen by the caller, unguessable: it names the login the callback belongs to. */
@@ -51,6 +51,7 @@ export async function buildIdpAuthorizationUrl(
       nonce,
       codeVerifier,
       requiredAcr: login.requiredAcr,
+      browserBinding: newBrowserBinding(),
     };
     return { url, transaction };
   } catch (error) {

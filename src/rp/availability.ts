@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { IdentityProvider } from '../config/federation.ts';
 import type { Registry } from '../store/registry-cache.ts';
+import { DEFAULT_MAX_RESPONSE_BYTES } from './back-channel.ts';
 
 export interface AvailabilityOptions {
   /** Which IdPs exist: the active ones are probed. */
@@ -16,6 +17,8 @@ export interface AvailabilityOptions {
   loginFailureWindowMs?: number;
   /** Injectable (tests); the global fetch otherwise. */
   fetch?: typeof fetch;
+  /** A probe reads no more of an answer than a login would (IDP_RESPONSE_MAX_BYTES). */
+  maxResponseBytes?: number | undefined;
   /** Injectable clock for the login failure window. */
   now?: () => number;
   /** Called on every transition, never twice in a row with the same value (logs, metrics). */
@@ -61,6 +64,7 @@ interface Observation {
 export function createAvailability(options: AvailabilityOptions): Availability {
   const { intervalMs, probeTimeoutMs, failuresToMarkDown, loginFailureWindowMs } = settings(options);
   const fetchFn = options.fetch ?? globalThis.fetch;
+  const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const now = options.now ?? Date.now;
   const observations = new Map<string, Observation>();
   const inFlight = new Map<string, Promise<void>>();
@@ -109,7 +113,7 @@ export function createAvailability(options: AvailabilityOptions): Availability {
     const stopped = stopping.signal;
     const signal = AbortSignal.any([AbortSignal.timeout(probeTimeoutMs), stopped]);
     // Each IdP's state is written when its own probe ends: a slow IdP never delays another.
-    const run = probe(idp, fetchFn, signal)
+    const run = probe(idp, fetchFn, maxBytes, signal)
       .then((up) => {
         if (!stopped.aborted) recordProbe(idp.uid, up);
       })
@@ -190,7 +194,12 @@ const jwksSchema = z.object({ keys: z.array(z.unknown()) });
  * document, or for an IdP with static endpoints (FC v1 style) its JWKS, else its authorization
  * endpoint. True when it answered well; never throws.
  */
-async function probe(idp: IdentityProvider, fetchFn: typeof fetch, signal: AbortSignal): Promise<boolean> {
+async function probe(
+  idp: IdentityProvider,
+  fetchFn: typeof fetch,
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<boolean> {
   // redirect: 'manual' as openid-client's discovery: a redirect there fails a login, so here too.
   const get = (url: string) =>
     fetchFn(url, { headers: { accept: 'application/json' }, redirect: 'manual', signal });
@@ -198,14 +207,14 @@ async function probe(idp: IdentityProvider, fetchFn: typeof fetch, signal: Abort
     if (!(idp.authorization_endpoint && idp.token_endpoint && idp.userinfo_endpoint)) {
       const response = await get(discoveryUrl(idp.issuer));
       if (response.status !== 200) return discard(response);
-      const metadata = discoverySchema.safeParse(await response.json());
+      const metadata = discoverySchema.safeParse(await jsonCapped(response, maxBytes));
       // The same comparison as openid-client's discovery, so the probe fails when a login would.
       return metadata.success && new URL(metadata.data.issuer).href === new URL(idp.issuer).href;
     }
     if (idp.jwks_uri) {
       const response = await get(idp.jwks_uri);
       if (response.status !== 200) return discard(response);
-      return jwksSchema.safeParse(await response.json()).success;
+      return jwksSchema.safeParse(await jsonCapped(response, maxBytes)).success;
     }
     const response = await get(idp.authorization_endpoint);
     await response.body?.cancel();
@@ -226,4 +235,26 @@ function discoveryUrl(issuer: string): string {
 async function discard(response: Response): Promise<false> {
   await response.body?.cancel();
   return false;
+}
+
+/** The answer as JSON, read up to the cap; past it (or not JSON) undefined, and the rest unread. */
+async function jsonCapped(response: Response, maxBytes: number): Promise<unknown> {
+  if (Number(response.headers.get('content-length')) > maxBytes) return discard(response);
+  const reader = response.body?.getReader();
+  if (!reader) return undefined;
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    length += read.value.byteLength;
+    if (length > maxBytes) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(read.value);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks, length).toString('utf8'));
+  } catch {
+    return undefined;
+  }
 }

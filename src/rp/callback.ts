@@ -2,6 +2,7 @@
 import { compactVerify, decodeProtectedHeader, errors as joseErrors } from 'jose';
 import * as client from 'openid-client';
 import { type Acr, deliveredLevel, establishedLevel } from '../acr.ts';
+import type { IdentityProvider } from '../config/federation.ts';
 import { RelaisError } from '../errors.ts';
 import { translateIdpError } from './errors.ts';
 import type { IdpClient, IdpClients } from './identity-providers.ts';
@@ -123,14 +124,7 @@ async function fetchIdentity({ idp, config, keyFor }: IdpClient, accessToken: st
     if (type !== 'application/jwt')
       throw new RelaisError('R2003', { detail: `${idp.uid}: userinfo is not a JWT` });
     claims = JSON.parse(new TextDecoder().decode(await verifySignature(body, alg, keyFor)));
-    const { iss, aud } = claims as { iss?: unknown; aud?: unknown };
-    const audiences = Array.isArray(aud) ? aud : [aud];
-    if (
-      (iss !== undefined && iss !== idp.issuer) ||
-      (aud !== undefined && !audiences.includes(idp.client_id))
-    ) {
-      throw new RelaisError('R2003', { detail: `${idp.uid}: userinfo iss or aud` });
-    }
+    checkSignedUserinfo(idp, claims, Math.floor(Date.now() / 1000));
   } else {
     if (type !== 'application/json')
       throw new RelaisError('R2003', { detail: `${idp.uid}: userinfo is not JSON` });
@@ -145,6 +139,28 @@ async function fetchIdentity({ idp, config, keyFor }: IdpClient, accessToken: st
     throw new RelaisError('R2003', { detail: `${idp.uid}: userinfo without sub` });
   }
   return claims as Record<string, unknown> & { sub: string };
+}
+
+/** How far the hub's clock and an IdP's may disagree on a signed userinfo's `exp`. */
+export const USERINFO_CLOCK_SKEW_SECONDS = 60;
+
+/**
+ * A signed userinfo's registered claims (OIDC Core §5.3.2): `iss` and `aud` SHOULD be there, so
+ * they are checked when present (as openid-client does); an `exp` gone by (beyond the skew) fails.
+ */
+export function checkSignedUserinfo(idp: IdentityProvider, claims: unknown, nowSeconds: number): void {
+  if (!claims || typeof claims !== 'object') return;
+  const { iss, aud, exp } = claims as { iss?: unknown; aud?: unknown; exp?: unknown };
+  const audiences = Array.isArray(aud) ? aud : [aud];
+  if (
+    (iss !== undefined && iss !== idp.issuer) ||
+    (aud !== undefined && !audiences.includes(idp.client_id))
+  ) {
+    throw new RelaisError('R2003', { detail: `${idp.uid}: userinfo iss or aud` });
+  }
+  if (exp !== undefined && (typeof exp !== 'number' || exp + USERINFO_CLOCK_SKEW_SECONDS < nowSeconds)) {
+    throw new RelaisError('R2003', { detail: `${idp.uid}: userinfo expired` });
+  }
 }
 
 /**

@@ -2,9 +2,14 @@
 import { errors as joseErrors } from 'jose';
 import * as client from 'openid-client';
 import { RelaisError } from '../errors.ts';
+import { isAnswerTooLarge } from './back-channel.ts';
 
 export function translateIdpError(idpUid: string, error: unknown): RelaisError {
   if (error instanceof RelaisError) return error;
+  // Past IDP_RESPONSE_MAX_BYTES: an IdP answering what no login needs misbehaves (R2003).
+  if (isAnswerTooLarge(error)) {
+    return new RelaisError('R2003', { detail: `${idpUid}: answer too large`, cause: error });
+  }
   if (error instanceof client.AuthorizationResponseError) {
     // The IdP's own OAuth error code is safe to repeat; its description is not ours to forward.
     return new RelaisError('R2001', { detail: `${idpUid}: ${safeCode(error.error)}`, cause: error });

@@ -1,12 +1,12 @@
 // openid-client Configurations for each IdP: from its issuer's discovery, or from the static
 // endpoints of its entry (an FC v1 style IdP). Built once, reused by every login, rebuilt when
 // the registry changes; a failed discovery is not cached, so the next login tries again.
-import { createRemoteJWKSet } from 'jose';
+import { createRemoteJWKSet, customFetch as joseCustomFetch } from 'jose';
 import * as client from 'openid-client';
 import { type IdentityProvider, isLoopbackUrl } from '../config/federation.ts';
 import { RelaisError } from '../errors.ts';
 import type { Registry } from '../store/registry-cache.ts';
-import { backChannelFetch } from './back-channel.ts';
+import { backChannelFetch, isAnswerTooLarge } from './back-channel.ts';
 
 export interface IdpClient {
   idp: IdentityProvider;
@@ -67,6 +67,8 @@ async function buildIdpClient(idp: IdentityProvider, options: IdpClientsOptions)
       ? client.ClientSecretPost(idp.client_secret)
       : client.ClientSecretBasic(idp.client_secret);
   const timeout = Math.ceil(options.timeoutMs / 1000);
+  // Every answer of this IdP, discovery and JWKS included, is read up to the cap.
+  const fetchCapped = backChannelFetch(options.maxResponseBytes);
   let config: client.Configuration;
   if (idp.authorization_endpoint && idp.token_endpoint && idp.userinfo_endpoint) {
     config = new client.Configuration(
@@ -84,22 +86,28 @@ async function buildIdpClient(idp: IdentityProvider, options: IdpClientsOptions)
     );
     if (insecure) client.allowInsecureRequests(config);
     config.timeout = timeout;
-    config[client.customFetch] = backChannelFetch;
+    config[client.customFetch] = fetchCapped;
   } else {
     try {
       config = await client.discovery(new URL(idp.issuer), idp.client_id, metadata, auth, {
         execute: insecure ? [client.allowInsecureRequests] : [],
         timeout,
-        [client.customFetch]: backChannelFetch,
+        [client.customFetch]: fetchCapped,
       });
     } catch (cause) {
+      // An oversized answer is a misbehaving IdP (R2003, as translateIdpError says), not an outage.
+      if (isAnswerTooLarge(cause))
+        throw new RelaisError('R2003', { detail: `${idp.uid}: discovery too large`, cause });
       throw new RelaisError('R2002', { detail: `${idp.uid}: discovery failed`, cause });
     }
   }
   const jwksUri = config.serverMetadata().jwks_uri;
   // Cached; the callback reloads it once when a kid is unknown (key rotation at the IdP).
   const jwks = jwksUri
-    ? createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: options.timeoutMs })
+    ? createRemoteJWKSet(new URL(jwksUri), {
+        timeoutDuration: options.timeoutMs,
+        [joseCustomFetch]: fetchCapped,
+      })
     : undefined;
   const secret = new TextEncoder().encode(idp.client_secret);
   return {

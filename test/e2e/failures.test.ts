@@ -226,6 +226,30 @@ describe('the IdP fails', () => {
     await expectMireThenError(citizen, request, 'idp-main', 'temporarily_unavailable', 'R2002');
     expect(Date.now() - began).toBeLessThan(3_000);
   });
+
+  // IDP_RESPONSE_MAX_BYTES (256 KiB by default): the hub stops reading there and hangs up.
+  for (const declared of [false, true]) {
+    it(`a userinfo of 64 MiB ${declared ? 'announced by Content-Length' : 'streamed'} sends server_error (R2003), unread`, async () => {
+      const made: number[] = [];
+      const bytes = 64 * 1024 * 1024;
+      idp('idp-main').setMisbehaviour({
+        oversized: { route: 'userinfo', bytes, declared, onSent: (sent) => made.push(sent) },
+      });
+      const { citizen, request } = await start();
+      await citizen.chooseIdp('idp-main');
+      const callback = await citizen.loginAsUntilCallback('standard');
+      global.gc?.();
+      const before = process.memoryUsage();
+      await citizen.go(callback);
+      const after = process.memoryUsage();
+      await expectMireThenError(citizen, request, 'idp-main', 'server_error', 'R2003');
+      await expect.poll(() => made.length).toBe(1);
+      // The IdP could make no more than what the hub's socket took before it hung up.
+      expect(made[0]).toBeLessThan(8 * 1024 * 1024);
+      const grown = after.heapUsed + after.arrayBuffers - (before.heapUsed + before.arrayBuffers);
+      expect(grown).toBeLessThan(16 * 1024 * 1024);
+    });
+  }
 });
 
 describe('after an IdP failure', () => {
@@ -284,6 +308,59 @@ describe('the IdP answers something the hub must not believe', () => {
     }
     expect(description).not.toContain(CAMILLE?.sub);
   });
+});
+
+describe('the browser binding of the IdP callback (a random value per departure, in the login record)', () => {
+  const callbackPath = () => new URL('/idp/callback', federation.issuer);
+  const bindingOf = (citizen: Citizen) => {
+    const cookies = citizen.browser.jar.list(callbackPath()).filter((c) => c.name.startsWith('relais_tx_'));
+    expect(cookies).toHaveLength(1);
+    return cookies[0] as { name: string; value: string };
+  };
+  const plant = (citizen: Citizen, name: string, value: string | undefined) =>
+    citizen.browser.jar.store(
+      callbackPath(),
+      new Response(null, {
+        headers: [['set-cookie', `${name}=${value ?? ''}; Path=/idp/callback${value ? '' : '; Max-Age=0'}`]],
+      }),
+    );
+
+  it('is 256 random bits, not a constant', async () => {
+    const { citizen } = await start();
+    await citizen.chooseIdp('idp-main');
+    const { value } = bindingOf(citizen);
+    expect(value).toMatch(/^[\w-]{43}$/);
+    expect(value).not.toBe('1');
+  });
+
+  for (const [presented, what] of [
+    [() => undefined, 'no binding cookie'],
+    [() => '1', 'the old constant'],
+    [(other: string) => `${other.slice(0, -1)}A`, 'a wrong value'],
+    [(other: string) => other, 'the value of another login'],
+  ] as const) {
+    it(`refuses a callback with ${what} (R4003), leaving the login to the right browser`, async () => {
+      const victim = await start();
+      await victim.citizen.chooseIdp('idp-main');
+      const { name, value } = bindingOf(victim.citizen);
+      const callback = await victim.citizen.loginAsUntilCallback('standard');
+      const other = await start();
+      await other.citizen.chooseIdp('idp-main');
+      const otherValue = bindingOf(other.citizen).value;
+      expect(otherValue).not.toBe(value);
+
+      plant(victim.citizen, name, presented(otherValue));
+      await victim.citizen.go(callback);
+      expect(victim.citizen.page?.html ?? '').not.toContain('Transmission de vos données');
+      expectHubErrorPage(victim.citizen, { origin: federation.issuer, status: 400, code: 'R4003' });
+
+      // The transaction was not used up: the browser holding the right value finishes the login.
+      plant(victim.citizen, name, value);
+      await victim.citizen.go(callback);
+      expect(victim.citizen.currentPage().html).toContain('Transmission de vos données');
+      expect(victim.citizen.browser.jar.names(callbackPath().hostname)).not.toContain(name);
+    });
+  }
 });
 
 describe('replayed or forged callbacks', () => {

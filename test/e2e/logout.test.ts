@@ -153,10 +153,12 @@ describe('logout at an SP', () => {
     expect(isMire((await arrive(browser, 'sp-2')).citizen)).toBe(true);
   });
 
-  it('does not trap the citizen when the IdP is dead: the session is gone, a late return reaches the SP', async () => {
+  it('ends at the SP when the IdP is stopped: never sent to the dead end_session', async () => {
     const browser = new Browser();
     const sp1 = await login(browser, 'sp-1', 'idp-dies');
     await federation.idps.get('idp-dies')?.close();
+    // Not yet measured down (probes every 10 s): the check made at logout finds it dead.
+    expect(federation.hub.availability.isAvailable('idp-dies')).toBe(true);
 
     const params = { post_logout_redirect_uri: postLogoutUri('sp-1'), state: 'idp-died' };
     const dead = idpIssuer('idp-dies');
@@ -165,16 +167,39 @@ describe('logout at an SP', () => {
       endSession(sp1, params),
       (url) => atSp(url) || url.origin === dead,
     );
-    expect(landing.url.origin).toBe(dead);
-    await expect(browser.request(landing.url)).rejects.toThrow();
+    expect(landing.visited.some((url) => url.origin === dead)).toBe(false);
+    expect(landing.url.href.startsWith(postLogoutUri('sp-1'))).toBe(true);
+    expect(landing.url.searchParams.get('state')).toBe('idp-died');
     expect(isMire((await arrive(browser, 'sp-1')).citizen)).toBe(true);
+  });
 
-    const lateReturn = `${logoutCallback()}?state=${landing.url.searchParams.get('state')}`;
-    const back = await browser.navigate(lateReturn, atSp);
-    expect(back.url.href.startsWith(postLogoutUri('sp-1'))).toBe(true);
-    expect(back.url.searchParams.get('state')).toBe('idp-died');
-    // Once used (or expired), the same return lands on the logged-out page, as a forged one does.
-    for (const url of [lateReturn, `${logoutCallback()}?state=forged`, logoutCallback()]) {
+  it('ends on the logged-out page when the IdP is stopped and the SP names no post_logout_redirect_uri', async () => {
+    const browser = new Browser();
+    const sp1 = await login(browser, 'sp-1', 'idp-a');
+    federation.hub.availability.recordLoginFailure('idp-a');
+    federation.hub.availability.recordLoginFailure('idp-a');
+    try {
+      // Measured down (the mire greys it): the logout does not visit it either.
+      expect(federation.hub.availability.isAvailable('idp-a')).toBe(false);
+      const { landing } = await confirmLogout(browser, endSession(sp1), () => false);
+      expect(idpLogoutOf(landing, 'idp-a')).toBeUndefined();
+      expect(landing.url.href).toBe(`${federation.issuer}/session/end/success`);
+      expect(await landing.response?.text()).toContain('Vous êtes bien déconnecté(e)');
+    } finally {
+      federation.hub.availability.recordLoginSuccess('idp-a');
+    }
+    // The IdP's own session was left alone: it was never asked.
+    expect(await idpSkipsLogin(browser, 'idp-a')).toBe(true);
+  });
+
+  it('lands a replayed, forged or empty return from the IdP on the logged-out page', async () => {
+    const browser = new Browser();
+    const sp1 = await login(browser, 'sp-1', 'idp-a');
+    const params = { post_logout_redirect_uri: postLogoutUri('sp-1'), state: 'once' };
+    const { landing } = await confirmLogout(browser, endSession(sp1, params), atSp);
+    const used = landing.visited.find((url) => url.href.startsWith(`${logoutCallback()}?`));
+    expect(used).toBeDefined();
+    for (const url of [String(used), `${logoutCallback()}?state=forged`, logoutCallback()]) {
       const page = await browser.navigate(url, atSp);
       expect(page.response?.status).toBe(200);
       expect(await page.response?.text()).toContain('Vous êtes bien déconnecté(e)');

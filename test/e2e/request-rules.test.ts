@@ -157,7 +157,11 @@ describe('bounded parameters', () => {
     ['acr_values', 256],
   ] as const) {
     it(`refuses ${name} longer than ${bound} characters (R1015), and accepts one at the bound`, async () => {
-      await expectRefused('sp-all', { [name]: over(name, bound) }, { error: 'invalid_request', code: 'R1015' });
+      await expectRefused(
+        'sp-all',
+        { [name]: over(name, bound) },
+        { error: 'invalid_request', code: 'R1015' },
+      );
       if (name === 'state' || name === 'nonce' || name === 'login_hint') {
         expectMire((await attempt('sp-all', { [name]: 'n'.repeat(bound) })).citizen);
       }

@@ -3,6 +3,8 @@
 // citizen's consent, and gets its own sub.
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { HUB_SESSION_FIELDS } from '../../src/login/hub-session.ts';
+import { unseal } from '../../src/store/seal.ts';
 import { Citizen } from '../support/citizen.ts';
 import { authorizeRequest, type Federation, spClient, startFederation } from '../support/federation.ts';
 
@@ -14,6 +16,7 @@ beforeAll(async () => {
     idps: [
       { uid: 'idp-a', host: '127.0.0.2' },
       { uid: 'idp-b', host: '127.0.0.3' },
+      { uid: 'idp-no-logout', host: '127.0.0.4', endSession: false },
     ],
     sps: [
       { client_id: 'sp-1', client_secret: secret('sp-1') },
@@ -51,6 +54,23 @@ async function redeem(arrival: Awaited<ReturnType<typeof arrive>>) {
   if (!idToken) throw new Error('no id_token');
   const userinfo = await client.fetchUserInfo(arrival.config, tokens.access_token, idToken.sub);
   return { idToken, userinfo };
+}
+
+/** The browser's hub session exactly as stored, unsealed: its session cookie leads to it. */
+async function storedHubSession(browser: Citizen): Promise<Record<string, unknown>> {
+  const { kv } = federation.hub;
+  const cookie = browser.browser.jar
+    .list(new URL(federation.issuer))
+    .find((c) => c.name === 'relais_session');
+  const uid = await kv.get(`oidc:sessionId:${cookie?.value}`);
+  const session = JSON.parse((await kv.get(`oidc:session:${uid}`)) ?? '{}') as { accountId?: string };
+  const key = `hub-session:${session.accountId}`;
+  const sealed = await kv.get(key);
+  if (!sealed) throw new Error('no hub session stored for this browser');
+  return unseal(Buffer.from(federation.env.ENCRYPTION_KEY ?? '', 'hex'), key, sealed) as Record<
+    string,
+    unknown
+  >;
 }
 
 const isMire = (citizen: Citizen) => /name="idp"/.test(citizen.currentPage().html);
@@ -131,6 +151,29 @@ describe('SSO between SPs', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('keeps in the hub session what SSO needs, and no id_token for an IdP without end_session_endpoint', async () => {
+    const { browser, first } = await firstLogin('idp-no-logout');
+    const stored = await storedHubSession(browser);
+    expect(Object.keys(stored).sort()).toEqual(
+      ['acr', 'amr', 'authTime', 'claims', 'identityKey', 'idpUid', 'startedAt'].sort(),
+    );
+    for (const field of Object.keys(stored)) expect(HUB_SESSION_FIELDS).toContain(field);
+    // SSO still answers the second SP from what was kept.
+    const second = await arrive(browser, 'sp-2');
+    expect(isConsent(second.citizen)).toBe(true);
+    await second.citizen.consent('accept');
+    const { userinfo } = await redeem(second);
+    expect(userinfo.family_name).toBe(first.userinfo.family_name);
+    expect(await storedHubSession(browser)).not.toHaveProperty('idpIdToken');
+  });
+
+  it("keeps the IdP's id_token in the hub session for an IdP with an end_session_endpoint", async () => {
+    const { browser } = await firstLogin('idp-a');
+    const stored = await storedHubSession(browser);
+    expect(typeof stored['idpIdToken']).toBe('string');
+    for (const field of Object.keys(stored)) expect(HUB_SESSION_FIELDS).toContain(field);
   });
 
   it('gives a second browser no SSO', async () => {

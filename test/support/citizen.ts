@@ -12,14 +12,16 @@ export interface Page {
 }
 
 export class Citizen {
-  readonly browser = new Browser();
+  readonly browser: Browser;
   page: Page | undefined;
   /** Where the hub sent the citizen back to the SP (code or error). */
   callback: URL | undefined;
   readonly #spRedirectUri: string;
 
-  constructor(request: Pick<AuthorizeRequest, 'redirectUri'>) {
+  /** `browser`: another transport (test/support/wire-browser.ts), e.g. forged headers or TLS in front. */
+  constructor(request: Pick<AuthorizeRequest, 'redirectUri'>, browser: Browser = new Browser()) {
     this.#spRedirectUri = request.redirectUri;
+    this.browser = browser;
   }
 
   readonly #atSp = (url: URL) => url.href.startsWith(this.#spRedirectUri);

@@ -37,6 +37,13 @@ describe('negotiateLocale', () => {
     expect(negotiateLocale({ explicit: '', acceptLanguage: 'en' })).toBe('en');
   });
 
+  it('takes an explicit choice (?lang=, the language cookie) only when it is exactly a known locale', () => {
+    for (const explicit of ['FR-ca', 'EN', 'en-GB', 'fr;', ' en', '<fr>']) {
+      expect(negotiateLocale({ explicit, acceptLanguage: 'en' })).toBe('en');
+      expect(negotiateLocale({ explicit })).toBe('fr');
+    }
+  });
+
   it('takes the first supported tag of ui_locales, before Accept-Language', () => {
     expect(negotiateLocale({ uiLocales: 'de es en-GB fr', acceptLanguage: 'fr' })).toBe('en');
     expect(negotiateLocale({ uiLocales: 'de it', acceptLanguage: 'en' })).toBe('en');
@@ -56,7 +63,7 @@ describe('negotiateLocale', () => {
 
   it('matches region tags and case-insensitively', () => {
     expect(negotiateLocale({ acceptLanguage: 'EN-gb' })).toBe('en');
-    expect(negotiateLocale({ explicit: 'FR-ca', acceptLanguage: 'en' })).toBe('fr');
+    expect(negotiateLocale({ uiLocales: 'FR-ca', acceptLanguage: 'en' })).toBe('fr');
   });
 
   it('falls back to French for unknown locales and the wildcard', () => {

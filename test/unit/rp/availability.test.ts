@@ -186,6 +186,37 @@ describe('probes', () => {
     expect(availability.isAvailable('fc1')).toBe(false);
   });
 
+  it('reads no more of an answer than the cap: a padded discovery past it fails the probe', async () => {
+    const padded = (bytes: number): Answer & { pulled(): number } => {
+      let pulled = 0;
+      const answer: Answer = async () => {
+        // A stream that counts what the probe pulled: the rest is never produced.
+        const body = new ReadableStream<Uint8Array>({
+          pull(controller) {
+            pulled += 1024;
+            if (pulled > bytes) controller.close();
+            else controller.enqueue(new Uint8Array(1024).fill(0x20));
+          },
+        });
+        return new Response(body, { headers: { 'content-type': 'application/json' } });
+      };
+      return Object.assign(answer, { pulled: () => pulled });
+    };
+    const huge = padded(64 * 1024 * 1024);
+    const { availability } = await setup([idp('a')], { [wellKnown('a')]: huge }, { maxResponseBytes: 8192 });
+    await availability.probeNow();
+    await availability.probeNow();
+    expect(availability.isAvailable('a')).toBe(false);
+    expect(huge.pulled()).toBeLessThan(2 * 64 * 1024);
+    // Announced too long: refused on its header.
+    const declared: Answer = async () =>
+      new Response('{}', { headers: { 'content-length': String(2 ** 30) } });
+    const other = await setup([idp('b')], { [wellKnown('b')]: declared }, { maxResponseBytes: 8192 });
+    await other.availability.probeNow();
+    await other.availability.probeNow();
+    expect(other.availability.isAvailable('b')).toBe(false);
+  });
+
   it.each([
     [400, true],
     [302, true],

@@ -1,12 +1,17 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createRemoteJWKSet, customFetch as joseCustomFetch } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backChannelFetch } from '../../../src/rp/back-channel.ts';
+import { backChannelFetch, IdpAnswerTooLarge } from '../../../src/rp/back-channel.ts';
 import { translateIdpError } from '../../../src/rp/errors.ts';
 
 let server: Server;
 let base: string;
 let last: { method?: string; headers?: IncomingMessage['headers']; body?: string } = {};
+/** Bytes the `/endless` answer managed to hand to its socket before the reader hung up. */
+let endlessSent = 0;
+const CAP = 64 * 1024;
+const fetchCapped = backChannelFetch(CAP);
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -17,6 +22,24 @@ beforeAll(async () => {
     req.on('end', () => {
       last = { method: req.method, headers: req.headers, body };
       if (req.url === '/empty') return res.writeHead(204).end();
+      if (req.url === '/exact') return res.end(Buffer.alloc(CAP, 0x61));
+      if (req.url === '/declared') {
+        // Announces 1 GiB: refused on the headers, before a byte of the body is read.
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(2 ** 30) });
+        return res.write('{"keys":[');
+      }
+      if (req.url === '/endless') {
+        // Chunked, no length, never ends on its own: only the reader's hang-up stops it.
+        endlessSent = 0;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = Buffer.alloc(16 * 1024, 0x20);
+        const pump = () => {
+          while (!res.destroyed && res.write(chunk)) endlessSent += chunk.length;
+          if (!res.destroyed) res.once('drain', pump);
+        };
+        res.on('close', () => res.removeAllListeners('drain'));
+        return pump();
+      }
       if (req.url === '/slow') return setTimeout(() => res.end('late'), 2000);
       if (req.url === '/redirect') return res.writeHead(302, { location: '/empty' }).end();
       if (req.url === '/cut') {
@@ -41,7 +64,7 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 /** A GET as openid-client sends one (userinfo, discovery). */
 const get = (url: string, signal?: AbortSignal) =>
-  backChannelFetch(url, {
+  fetchCapped(url, {
     method: 'GET',
     headers: {},
     body: undefined,
@@ -51,7 +74,7 @@ const get = (url: string, signal?: AbortSignal) =>
 
 describe('backChannelFetch', () => {
   it('posts a form as urlencoded and answers a Response with status, headers and body', async () => {
-    const response = await backChannelFetch(`${base}/token`, {
+    const response = await fetchCapped(`${base}/token`, {
       method: 'POST',
       headers: { accept: 'application/json' },
       body: new URLSearchParams({ grant_type: 'authorization_code', code: 'abc' }),
@@ -67,7 +90,7 @@ describe('backChannelFetch', () => {
   });
 
   it("keeps the caller's content type", async () => {
-    await backChannelFetch(`${base}/x`, {
+    await fetchCapped(`${base}/x`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/jwt' },
       body: 'a.b.c',
@@ -111,5 +134,38 @@ describe('backChannelFetch', () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const call = get(`http://127.0.0.1:${port}/`);
     await expect(call).rejects.toThrow(new TypeError('fetch failed'));
+  });
+
+  it('reads an answer of exactly the cap', async () => {
+    const response = await get(`${base}/exact`);
+    expect((await response.arrayBuffer()).byteLength).toBe(CAP);
+  });
+
+  it('refuses a Content-Length over the cap before reading the body', async () => {
+    const call = get(`${base}/declared`);
+    await expect(call).rejects.toBeInstanceOf(IdpAnswerTooLarge);
+    const error = await call.catch((failure: unknown) => failure);
+    expect(translateIdpError('idp-a', error)).toMatchObject({ code: 'R2003' });
+  });
+
+  it('stops reading an endless answer at the cap and hangs up', async () => {
+    const before = process.memoryUsage().arrayBuffers;
+    await expect(get(`${base}/endless`)).rejects.toBeInstanceOf(IdpAnswerTooLarge);
+    // What the IdP got into its socket before the hub hung up: the cap and the buffers of one connection.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(endlessSent).toBeLessThan(8 * 1024 * 1024);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(8 * 1024 * 1024);
+  });
+
+  it("caps jose's JWKS fetch too (its Headers object is sent as is)", async () => {
+    const jwks = createRemoteJWKSet(new URL(`${base}/endless`), { [joseCustomFetch]: fetchCapped });
+    await expect(jwks.reload()).rejects.toBeInstanceOf(IdpAnswerTooLarge);
+    const listed = createRemoteJWKSet(new URL(`${base}/x`), {
+      headers: { 'x-probe': 'yes' },
+      [joseCustomFetch]: fetchCapped,
+    });
+    await expect(listed.reload()).rejects.toThrow();
+    expect(last.headers?.['x-probe']).toBe('yes');
+    expect(last.headers?.accept).toMatch(/application\/json/);
   });
 });

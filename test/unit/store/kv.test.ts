@@ -134,8 +134,24 @@ describe.each(kvBackends)('Kv on $name', (backend) => {
 
   it('count() adds to counters, answers their totals in order, and lets them expire', async () => {
     const { kv } = fx;
-    expect(await kv.count([['c:a', 2], ['c:b', 1]], 10)).toEqual([2, 1]);
-    expect(await kv.count([['c:b', 5], ['c:a', 1]], 10)).toEqual([6, 3]);
+    expect(
+      await kv.count(
+        [
+          ['c:a', 2],
+          ['c:b', 1],
+        ],
+        10,
+      ),
+    ).toEqual([2, 1]);
+    expect(
+      await kv.count(
+        [
+          ['c:b', 5],
+          ['c:a', 1],
+        ],
+        10,
+      ),
+    ).toEqual([6, 3]);
     // Counted from the creation: a later count does not extend the life.
     await fx.advance(6000);
     expect(await kv.count([['c:a', 1]], 10)).toEqual([4]);
