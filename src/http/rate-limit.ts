@@ -4,7 +4,7 @@
 // times a second (one pipelined write for every counter that moved), learning the totals of all
 // instances in the same answer. A request is judged on the last known total plus what this
 // instance counted since: no store round trip on any request, and a flood is seen by every
-// instance within one flush. If the store is down, each instance still limits on its own counts.
+// instance within one flush (250 ms). If the store is down, each instance still limits on its own counts.
 import type { Kv } from '../store/kv.ts';
 
 export type LimitScope = 'address' | 'client';
@@ -30,7 +30,7 @@ export type SharedCounters = Pick<Kv, 'count'>;
 
 export interface RateLimiterOptions extends RateLimitSettings {
   shared?: SharedCounters | undefined;
-  /** How long counts wait before being shared; default 100 ms. */
+  /** How long counts wait before being shared; default 250 ms (at most 4 writes a second per instance). */
   flushMs?: number;
   now?: () => number;
   /** Called when sharing fails (the store is down): the limits hold per instance meanwhile. */
@@ -50,7 +50,7 @@ export const MAX_SUBJECTS_PER_WINDOW = 200_000;
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const now = options.now ?? Date.now;
   const windowMs = options.windowSeconds * 1000;
-  const flushMs = options.flushMs ?? 100;
+  const flushMs = options.flushMs ?? 250;
   let window = Math.floor(now() / windowMs);
   let counters = new Map<string, Counter>();
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -55,7 +55,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function settle(): Promise<[number, number]> {
   let last: [number, number] = [Number.NaN, Number.NaN];
   for (let i = 0; i < 20; i++) {
-    await pause(300);
+    await pause(600);
     const now: [number, number] = [await storeCommands(), await eventRows()];
     if (now[0] === last[0] && now[1] === last[1]) return now;
     last = now;
@@ -176,11 +176,11 @@ describe.runIf(process.env.REDIS_URL)('shared by every instance through Redis', 
     const request = await authorizeRequest(pair, await spClient(pair, 'sp-a'));
     const at = (i: number) => new URL(`${instance(i)}${request.url.pathname}${request.url.search}`);
     for (let i = 0; i < LIMIT; i++) expect((await get(at(0), flooder)).status).toBe(303);
-    await pause(300);
+    await pause(600);
     const second = await get(at(1), flooder);
     // The second instance learns the first one's counts with its own first flush: one more at most.
     if (second.status === 303) {
-      await pause(300);
+      await pause(600);
       expect((await get(at(1), flooder)).status).toBe(429);
     } else {
       expect(second.status).toBe(429);
