@@ -235,6 +235,8 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     readAhead: (grantId) => [grantIdentities.key(grantId)],
     // The login record is opened with the interaction /authorize opens, in the same round trip.
     companions: loginWithInteraction(logins, profile),
+    // The SP's parameters as sent (a login_hint may be an email) are sealed like the login record.
+    seal: { encryptionKey: deps.secrets.encryptionKey, models: ['Interaction'] },
   };
   const pages = createPages({
     catalogues,

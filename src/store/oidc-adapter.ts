@@ -2,6 +2,7 @@
 // Contract: node_modules/oidc-provider/lib/adapters/memory_adapter.js. Clients come from the registry.
 import type { Kv } from './kv.ts';
 import type { ReadAheadKv } from './read-ahead.ts';
+import { seal, unseal } from './seal.ts';
 
 export type OidcPayload = Record<string, unknown>;
 
@@ -55,10 +56,14 @@ const text = (value: unknown) => (typeof value === 'string' && value !== '' ? va
 const isPayload = (value: unknown): value is OidcPayload =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-async function read(kv: Kv, key: string): Promise<OidcPayload | undefined> {
+/** A stored item: JSON, or sealed (store/seal.ts: base64url, never starting with a brace). */
+async function read(kv: Kv, key: string, encryptionKey?: Buffer): Promise<OidcPayload | undefined> {
   const value = await kv.get(key);
   if (value === null) return undefined;
-  const payload: unknown = JSON.parse(value);
+  if (!value.startsWith('{') && !encryptionKey) throw new Error(`${key}: sealed, and no key to open it`);
+  const payload: unknown = value.startsWith('{')
+    ? JSON.parse(value)
+    : unseal(encryptionKey as Buffer, key, value);
   if (!isPayload(payload)) throw new Error(`${key}: the stored value is not a JSON object`);
   return payload;
 }
@@ -81,6 +86,11 @@ export interface AdapterOptions {
   readAhead?: (grantId: string) => string[];
   /** Items of the caller's written with an item of oidc-provider's, in the same round trip. */
   companions?: (model: string, id: string, payload: OidcPayload) => Array<{ key: string; value: string }>;
+  /**
+   * The models sealed like the hub's own records: an Interaction holds the SP's parameters as sent,
+   * a `login_hint` among them (ProConnect: an email).
+   */
+  seal?: { encryptionKey: Buffer; models: readonly string[] };
 }
 
 const TOKENS = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken']);
@@ -119,11 +129,12 @@ async function revokeByGrantId(kv: Kv, grantId: string): Promise<void> {
 
 function modelAdapter(kv: Kv | ReadAheadKv, model: string, options: AdapterOptions): OidcAdapter {
   const prefetch = 'prefetch' in kv ? kv.prefetch : undefined;
+  const sealing = options.seal?.models.includes(model) ? options.seal.encryptionKey : undefined;
   const adapter: OidcAdapter = {
     upsert: async (id, payload, expiresIn) => {
       const key = itemKey(model, id);
       const grantId = text(payload['grantId']);
-      const json = JSON.stringify(payload);
+      const json = sealing ? seal(sealing, key, payload) : JSON.stringify(payload);
       await Promise.all([
         kv.set(key, json, expiresIn),
         GRANTABLE.has(model) && grantId ? kv.addToSet(grantKey(grantId), key, expiresIn) : undefined,
@@ -134,7 +145,7 @@ function modelAdapter(kv: Kv | ReadAheadKv, model: string, options: AdapterOptio
       ]);
     },
     find: async (id) => {
-      const payload = await read(kv, itemKey(model, id));
+      const payload = await read(kv, itemKey(model, id), sealing);
       if (payload && prefetch) {
         const keys = readAheadKeys(model, payload, options);
         if (keys.length) prefetch(keys);

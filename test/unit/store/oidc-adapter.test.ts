@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Kv } from '../../../src/store/kv.ts';
 import { createOidcAdapter, InvalidGrantError, type OidcAdapter } from '../../../src/store/oidc-adapter.ts';
@@ -30,6 +31,24 @@ describe.each(kvBackends)('oidc adapter on $name', (backend) => {
     expect(await kv.get('oidc:Client:other')).toBeNull();
     await client.destroy('demo-sp');
     expect(await client.find('demo-sp')).toEqual(demoClient);
+  });
+
+  it('seals the models it is told to (an Interaction holds the SP’s login_hint), and reads plain ones still', async () => {
+    const sealing = createOidcAdapter(kv, clients, {
+      seal: { encryptionKey: randomBytes(32), models: ['Interaction'] },
+    });
+    const params = { client_id: 'demo-sp', login_hint: 'camille.martin@courriel.example' };
+    await sealing('Interaction').upsert('i9', { jti: 'i9', params }, 60);
+    const raw = (await kv.get('oidc:Interaction:i9')) ?? '';
+    expect(raw).not.toContain('camille');
+    expect(raw.startsWith('{')).toBe(false);
+    expect(await sealing('Interaction').find('i9')).toEqual({ jti: 'i9', params });
+    // Written before sealing (a rolling upgrade): still read.
+    await kv.set('oidc:Interaction:i8', JSON.stringify({ jti: 'i8' }), 60);
+    expect(await sealing('Interaction').find('i8')).toEqual({ jti: 'i8' });
+    // Other models stay JSON.
+    await sealing('Grant').upsert('g9', { jti: 'g9' }, 60);
+    expect(JSON.parse((await kv.get('oidc:Grant:g9')) ?? 'null')).toEqual({ jti: 'g9' });
   });
 
   it('stores a payload under oidc:<Model>:<id> until it expires', async () => {
