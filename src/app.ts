@@ -136,7 +136,6 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
         (req, res) => {
           if (!direct?.serves(req)) return handler(req, res);
           setSecurityHeaders(res, req.url ?? '/', secure);
-          if (limits && !limits.admitRaw(req, res)) return;
           direct.handle(req, res);
         },
       );
@@ -310,6 +309,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
       }),
     );
     observeProvider(built, events, metrics);
+    limits?.countAuthenticated(built);
     return built;
   };
   // Every oidc-provider built here shares the stores and the configuration, so a request served
@@ -320,7 +320,9 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     return current;
   };
   const provider = currentProvider(currentOne);
-  direct = providerRoutes(currentOne, deps.issuer);
+  // Counted once, whichever way a request reaches oidc-provider (straight, or through fastify).
+  const routes = providerRoutes(currentOne, deps.issuer);
+  direct = limits ? limits.guard(routes) : routes;
   await mountProvider(app, direct);
   metrics.watchAvailability(() =>
     deps.registry

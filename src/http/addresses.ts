@@ -35,12 +35,24 @@ export function clientAddress(req: IncomingMessage, trustedProxies: AddressSet |
   const forwarded = req.headers['x-forwarded-for'];
   const hops = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? ''))
     .split(',')
-    .map((hop) => unmapped(hop.trim()));
-  // Right to left: the last hop was appended by the proxy that connected to us.
+    .map((hop) => bare(hop.trim()));
+  // Right to left: the last hop was appended by the proxy that connected to us, and so on; the
+  // first that is not one of our proxies is the client. Left of it, anyone may have written anything.
+  let nearest = peer;
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = hops[i] ?? '';
-    if (!isIP(hop)) return peer;
+    if (!isIP(hop)) return nearest;
     if (!trustedProxies.has(hop)) return hop;
+    nearest = hop;
   }
-  return peer;
+  // Every hop is one of our proxies: the farthest of them is the nearest thing to a client.
+  return nearest;
+}
+
+/** A hop as proxies write it: `192.0.2.1`, `192.0.2.1:5123`, `[2001:db8::1]:443`, `2001:db8::1`. */
+function bare(hop: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(hop);
+  if (bracketed) return unmapped(bracketed[1] ?? '');
+  const withPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(hop);
+  return unmapped(withPort ? (withPort[1] ?? '') : hop);
 }

@@ -45,8 +45,13 @@ export function continueLogoutAtIdp(deps: LogoutDependencies): AfterSessionEnd {
     // An IdP down, unreachable or gone from the registry is skipped: the citizen goes straight back.
     const skip = (skipped: string, error?: { code: string; detail?: string | undefined }) => {
       deps.events?.emit({ name: 'logout.completed', idpUid, errorCode: error?.code, data: { skipped } });
+      // Warned: the citizen stays logged in at that IdP; an operator should know it keeps happening
+      // (an IdP's end_session the hub cannot reach, through an outbound firewall, is skipped every time).
       if (error)
-        deps.log.info({ code: error.code, detail: error.detail }, 'logout at the identity provider skipped');
+        deps.log.warn(
+          { code: error.code, detail: error.detail, skipped },
+          'logout at the identity provider skipped',
+        );
       return undefined;
     };
     if (!deps.availability.isAvailable(idpUid)) {

@@ -20,6 +20,10 @@ export type Verdict = { allowed: true } | { allowed: false; retryAfterSeconds: n
 export interface RateLimiter {
   /** Counts one request of this subject (an address, a client_id) and says whether it may go on. */
   take(scope: LimitScope, subject: string): Verdict;
+  /** Whether this subject is over its limit, counting nothing. */
+  peek(scope: LimitScope, subject: string): Verdict;
+  /** Counts one request of this subject, judged before (peek) by the caller. */
+  count(scope: LimitScope, subject: string): void;
   /** Sends what is counted and not yet shared (tests; the timer does it otherwise). */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -44,7 +48,7 @@ interface Counter {
   pending: number;
 }
 
-/** Counters per window are bounded: past this many subjects, new ones go uncounted until the next window. */
+/** Counters per window are bounded: past this many subjects, new ones share one overflow counter. */
 export const MAX_SUBJECTS_PER_WINDOW = 200_000;
 
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
@@ -100,25 +104,51 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     timer.unref();
   };
 
+  /**
+   * The subject's counter in this window. Past MAX_SUBJECTS_PER_WINDOW subjects (a flood from
+   * very many addresses), every new one shares a single overflow counter: the table stays bounded
+   * and the flood stays limited, while the subjects already known keep their own counts.
+   */
+  const counterOf = (scope: LimitScope, subject: string): Counter => {
+    rollOver();
+    const key = `${scope}:${subject}`;
+    let counter = counters.get(key);
+    if (counter) return counter;
+    const overflow = `${scope}:overflow`;
+    if (counters.size >= MAX_SUBJECTS_PER_WINDOW) counter = counters.get(overflow);
+    if (!counter) {
+      counter = { known: 0, pending: 0 };
+      counters.set(counters.size >= MAX_SUBJECTS_PER_WINDOW ? overflow : key, counter);
+    }
+    return counter;
+  };
+  const judge = (counter: Counter, limit: number): Verdict => {
+    if (counter.known + counter.pending < limit) return { allowed: true };
+    return {
+      allowed: false,
+      retryAfterSeconds: Math.max(1, Math.ceil(((window + 1) * windowMs - now()) / 1000)),
+    };
+  };
+  const add = (counter: Counter) => {
+    counter.pending += 1;
+    schedule();
+  };
+
   return {
     take(scope, subject) {
       const limit = options.limits[scope];
       if (limit === undefined) return { allowed: true };
-      rollOver();
-      const key = `${scope}:${subject}`;
-      let counter = counters.get(key);
-      if (!counter) {
-        if (counters.size >= MAX_SUBJECTS_PER_WINDOW) return { allowed: true };
-        counter = { known: 0, pending: 0 };
-        counters.set(key, counter);
-      }
-      if (counter.known + counter.pending >= limit) {
-        const retryAfterSeconds = Math.max(1, Math.ceil(((window + 1) * windowMs - now()) / 1000));
-        return { allowed: false, retryAfterSeconds };
-      }
-      counter.pending += 1;
-      schedule();
-      return { allowed: true };
+      const counter = counterOf(scope, subject);
+      const verdict = judge(counter, limit);
+      if (verdict.allowed) add(counter);
+      return verdict;
+    },
+    peek(scope, subject) {
+      const limit = options.limits[scope];
+      return limit === undefined ? { allowed: true } : judge(counterOf(scope, subject), limit);
+    },
+    count(scope, subject) {
+      if (options.limits[scope] !== undefined) add(counterOf(scope, subject));
     },
     flush() {
       if (timer) clearTimeout(timer);

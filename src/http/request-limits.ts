@@ -10,10 +10,12 @@
 //   counts per address at the back channel's limit: a flood of made-up tokens names no client.
 // Static assets, health and metrics are never limited.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import Provider, { errors } from 'oidc-provider';
 import { ERRORS, RelaisError, withCode } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { ProviderRoutes } from '../op/mount.ts';
 import type { OidcClientSource } from '../store/oidc-adapter.ts';
 import { type AddressSet, addressSet, clientAddress } from './addresses.ts';
 import type { LimitScope, RateLimiter, Verdict } from './rate-limit.ts';
@@ -30,25 +32,23 @@ export interface RequestLimitsOptions {
 }
 
 export interface RequestLimits {
-  /** oidc-provider's routes, straight from the HTTP server: false when refused (the answer is sent). */
-  admitRaw(req: IncomingMessage, res: ServerResponse): boolean;
+  /** oidc-provider's routes, however reached: counted first, refused with 429 over the limit. */
+  guard(routes: ProviderRoutes): ProviderRoutes;
   /** The fastify routes of the citizen's pages. */
   register(app: FastifyInstance): void;
-  /** The client source oidc-provider reads: counts the back channel per client_id. */
+  /** The client source oidc-provider reads: refuses a client_id over its limit, before any work. */
   countClients(source: OidcClientSource): OidcClientSource;
+  /** Counts each back-channel request of an authenticated client, once answered. */
+  countAuthenticated(provider: Provider): void;
 }
 
-const BROWSER_PREFIXES = ['/interaction/', '/idp/callback', '/idp/logout-callback'];
-const RAW_BROWSER = /^\/(authorize(\/[^/]+)?|session\/end(\/confirm|\/success)?)$/;
-const RAW_BACK_CHANNEL = new Set([
-  '/.well-known/openid-configuration',
-  '/jwks',
-  '/token',
-  '/userinfo',
-  '/introspect',
-  '/revoke',
-  '/api/v2/checktoken',
+/** The citizen's fastify routes, by exact path, and their label in /metrics (with /interaction/…). */
+const FASTIFY_BROWSER = new Map([
+  ['/idp/callback', 'idp_callback'],
+  ['/idp/logout-callback', 'idp_logout_callback'],
 ]);
+/** oidc-provider's routes a browser visits (`/authorize/` with its slash is /authorize to it). */
+const RAW_BROWSER = /^\/(authorize(\/[^/]*)?|session\/end(\/confirm|\/success)?)$/;
 /** oidc-provider's route names whose client is counted, once per request. */
 const CLIENT_ROUTES = new Set(['token', 'userinfo', 'introspection', 'revocation']);
 
@@ -58,13 +58,20 @@ export function createRequestLimits(options: RequestLimitsOptions): RequestLimit
     ? addressSet(options.trustProxy)
     : undefined;
   const exempt = addressSet(options.exempt);
-  const counted = new WeakSet<object>();
+  const peeked = new WeakSet<object>();
 
-  /** Counts the request against the scope's limit: per client_id when given, else per address. */
-  const judge = (req: IncomingMessage, scope: LimitScope, route: string, clientId?: string): Verdict => {
+  /** The subject counted for a request: its client_id when given, else its address (IPv6: its /64). */
+  const subjectOf = (req: IncomingMessage, clientId?: string): string | undefined => {
     const address = clientAddress(req, trusted);
-    if (exempt.has(address)) return { allowed: true };
-    const verdict = limiter.take(scope, clientId === undefined ? `ip:${address}` : `id:${clientId}`);
+    if (exempt.has(address)) return undefined;
+    return clientId === undefined ? `ip:${addressSubject(address)}` : `id:${clientId}`;
+  };
+
+  /** Counts the request and judges it; refusals are counted in /metrics under a fixed route label. */
+  const take = (req: IncomingMessage, scope: LimitScope, route: string): Verdict => {
+    const subject = subjectOf(req);
+    if (subject === undefined) return { allowed: true };
+    const verdict = limiter.take(scope, subject);
     if (!verdict.allowed) metrics.rateLimited(scope, route);
     return verdict;
   };
@@ -91,27 +98,29 @@ export function createRequestLimits(options: RequestLimitsOptions): RequestLimit
   };
 
   return {
-    admitRaw(req, res) {
-      const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
-      const browser = RAW_BROWSER.test(path);
-      if (!browser && !RAW_BACK_CHANNEL.has(path)) return true;
-      // The citizen's routes at the address limit; the back channel's at its own, per address.
-      const verdict = browser
-        ? judge(req, 'address', path.startsWith('/session') ? 'logout' : 'authorize')
-        : judge(req, 'client', 'back_channel');
-      if (verdict.allowed) return true;
-      refuseRaw(req, res, verdict, browser);
-      return false;
+    guard(routes) {
+      return {
+        serves: (req) => routes.serves(req),
+        handle(req, res) {
+          // Every way into oidc-provider passes here once: straight from the HTTP server, or
+          // through fastify (POST /authorize's redirect, /authorize/ with a slash, inject()).
+          const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
+          const browser = RAW_BROWSER.test(path);
+          const verdict = browser
+            ? take(req, 'address', path.startsWith('/session') ? 'logout' : 'authorize')
+            : take(req, 'client', 'back_channel');
+          if (verdict.allowed) return routes.handle(req, res);
+          refuseRaw(req, res, verdict, browser);
+        },
+      };
     },
     register(app) {
+      // POST /authorize is not counted here: it only redirects to the GET, counted in guard().
       app.addHook('onRequest', async (request, reply) => {
         const path = request.url.split('?', 1)[0] ?? '/';
-        const browser =
-          BROWSER_PREFIXES.some((prefix) => path.startsWith(prefix)) ||
-          (path === '/authorize' && request.method === 'POST');
-        if (!browser) return;
-        const route = path.startsWith('/interaction/') ? 'interaction' : path.slice(1).replace('/', '_');
-        const verdict = judge(request.raw, 'address', route);
+        const route = path.startsWith('/interaction/') ? 'interaction' : FASTIFY_BROWSER.get(path);
+        if (route === undefined) return;
+        const verdict = take(request.raw, 'address', route);
         if (verdict.allowed) return;
         reply.header('retry-after', String(verdict.retryAfterSeconds)).header('cache-control', 'no-store');
         throw new RelaisError('R5001');
@@ -120,11 +129,17 @@ export function createRequestLimits(options: RequestLimitsOptions): RequestLimit
     countClients(source) {
       return {
         find(clientId) {
+          // Judged here, before any work, but counted only once the client proved itself
+          // (countAuthenticated): a client_id is public, and failed attempts must not use up an
+          // SP's allowance (they count per address, in guard()).
           const ctx = Provider.ctx;
-          if (ctx && CLIENT_ROUTES.has(ctx.oidc?.route ?? '') && !counted.has(ctx)) {
-            counted.add(ctx);
-            const verdict = judge(ctx.req, 'client', ctx.oidc.route, clientId);
+          if (ctx && CLIENT_ROUTES.has(ctx.oidc?.route ?? '') && !peeked.has(ctx)) {
+            peeked.add(ctx);
+            const subject = subjectOf(ctx.req, clientId);
+            const verdict =
+              subject === undefined ? { allowed: true as const } : limiter.peek('client', subject);
             if (!verdict.allowed) {
+              metrics.rateLimited('client', ctx.oidc.route);
               ctx.set('retry-after', String(verdict.retryAfterSeconds));
               throw tooManyRequests();
             }
@@ -133,7 +148,36 @@ export function createRequestLimits(options: RequestLimitsOptions): RequestLimit
         },
       };
     },
+    countAuthenticated(provider) {
+      provider.use(async (ctx, next) => {
+        await next();
+        const route = ctx.oidc?.route ?? '';
+        const clientId = ctx.oidc?.client?.clientId;
+        // Answered, and not refused for the client's credentials or token.
+        if (!clientId || !CLIENT_ROUTES.has(route) || ctx.status === 401 || ctx.status === 429) return;
+        const subject = subjectOf(ctx.req, clientId);
+        if (subject !== undefined) limiter.count('client', subject);
+      });
+    },
   };
+}
+
+/**
+ * An IPv4 address counts alone; an IPv6 address by its /64, what one customer line holds (a
+ * client could otherwise draw a fresh address for every request).
+ */
+export function addressSubject(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const [head = '', tail = ''] = address.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = address.includes('::')
+    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => Number.parseInt(group || '0', 16).toString(16))
+    .join(':')}::/64`;
 }
 
 /** oidc-provider answers it as it is: 429, `temporarily_unavailable`, the code in the description. */

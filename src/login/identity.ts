@@ -56,23 +56,28 @@ export interface IdentityOptions {
 }
 
 // How old an IdP's auth_time may be. FranceConnect asks every IdP for prompt=login, within a
-// login that lives at most INTERACTION_TTL (its IdP transactions less): an honest auth_time falls
-// inside. ProConnect lets the IdP's own session answer (prompt=login only when the SP asked it):
-// no older than the longest hub session the configuration allows (SESSION_MAX_SECONDS ≤ 7 days).
-// Either way garbage (0, a date in 1970, a year-old session) never passes as this login's time.
+// login that lives at most INTERACTION_TTL: an IdP whose auth_time is older did not authenticate
+// the citizen now, and its answer is refused (R2003) rather than passed off as a fresh login.
+// ProConnect lets the IdP's own session answer (prompt=login only when the SP asked it): its
+// auth_time, however old, is what the SP must see (max_age is the SP's to judge).
 const FRANCECONNECT_AUTH_MAX_AGE = INTERACTION_TTL;
-const PROCONNECT_AUTH_MAX_AGE = 7 * 86_400;
 
-/** The IdP's amr and auth_time, checked: an invalid one is dropped or replaced, never fatal. */
+/** The IdP's amr and auth_time, checked: an invalid one is dropped or replaced, a stale one refused. */
 function authenticationContext(
+  idpUid: string,
   authentication: IdpAuthentication,
-  maxAge: number,
+  maxAge: number | undefined,
   options: IdentityOptions,
   dropped: PivotProblem[],
 ) {
   const now = options.now ?? Math.floor(Date.now() / 1000);
   const amr = validateAmr(authentication.amr);
   const authTime = validateAuthTime(authentication.authTime, { now, maxAge });
+  if (authTime.stale) {
+    throw new RelaisError('R2003', {
+      detail: `${idpUid}: auth_time ${authTime.problem?.reason}, prompt=login not honoured`,
+    });
+  }
   for (const checked of [amr, authTime]) if (checked.problem) dropped.push(checked.problem);
   if (dropped.length) options.onDropped?.(dropped);
   return { ...(amr.value ? { amr: amr.value } : {}), authTime: authTime.value };
@@ -99,7 +104,7 @@ export function toCitizenIdentity(
   return {
     idpUid: idp.uid,
     acr: authentication.acr,
-    ...authenticationContext(authentication, FRANCECONNECT_AUTH_MAX_AGE, options, dropped),
+    ...authenticationContext(idp.uid, authentication, FRANCECONNECT_AUTH_MAX_AGE, options, dropped),
     identityKey: identityKey(validation.pivot),
     claims: { ...validation.pivot, ...complements.claims },
     idpIdToken: authentication.idToken,
@@ -131,7 +136,7 @@ export function toAgentIdentity(
   return {
     idpUid: idp.uid,
     acr: authentication.acr,
-    ...authenticationContext(authentication, PROCONNECT_AUTH_MAX_AGE, options, dropped),
+    ...authenticationContext(idp.uid, authentication, undefined, options, dropped),
     identityKey: proIdentityKey(idp.uid, sub ?? ''),
     claims: {
       ...released,

@@ -83,14 +83,15 @@ export function validateAmr(amr: unknown): Checked<string[] | undefined> {
 export const AUTH_TIME_SKEW = 300;
 
 /**
- * `auth_time`: integer epoch seconds, no later than `now` (the callback) and no earlier than
- * `now - maxAge`, give or take AUTH_TIME_SKEW. Otherwise the callback's time: as when the IdP sends
- * none, the latest the authentication can have been.
+ * `auth_time`: integer epoch seconds, no later than `now` (the callback), give or take
+ * AUTH_TIME_SKEW. A later one, or one that is no time at all, becomes the callback's time (as when
+ * the IdP sends none: the latest the authentication can have been). One older than `maxAge`
+ * (when given) is `stale`: the caller refuses it, never passes it off as fresh.
  */
 export function validateAuthTime(
   authTime: unknown,
-  window: { now: number; maxAge: number },
-): Checked<number> {
+  window: { now: number; maxAge?: number | undefined },
+): Checked<number> & { stale?: true } {
   const { now, maxAge } = window;
   const replaced = (reason: string): Checked<number> => ({
     value: now,
@@ -100,6 +101,12 @@ export function validateAuthTime(
     return replaced('must be an integer number of seconds');
   }
   if (authTime > now + AUTH_TIME_SKEW) return replaced('must not be in the future');
-  if (authTime < now - maxAge - AUTH_TIME_SKEW) return replaced(`must not be more than ${maxAge} s old`);
+  if (maxAge !== undefined && authTime < now - maxAge - AUTH_TIME_SKEW) {
+    return {
+      value: authTime,
+      stale: true,
+      problem: { claim: 'auth_time', reason: `more than ${maxAge} s old` },
+    };
+  }
   return { value: authTime };
 }

@@ -11,8 +11,12 @@ export const idpTransactionSchema = z.object({
   codeVerifier: z.string(),
   /** The level the SP needs: the IdP's answer must reach it. */
   requiredAcr: acrSchema,
-  /** The secret the departing browser keeps in a cookie: the callback must bring it back. */
-  browserBinding: z.string().min(22),
+  /**
+   * The secret the departing browser keeps in a cookie: the callback must bring it back. A record
+   * written before there was one (an upgrade mid-login) reads as '', which nothing matches: that
+   * login ends on the session-expired page with its way back, not on a 500.
+   */
+  browserBinding: z.string().min(22).catch(''),
 });
 export type IdpTransaction = z.infer<typeof idpTransactionSchema>;
 
@@ -24,7 +28,7 @@ export const newBrowserBinding = (): string => randomBytes(32).toString('base64u
 
 /** The callback's browser brought this transaction's binding back; compared in constant time. */
 export function boundToBrowser(transaction: IdpTransaction, presented: string | undefined): boolean {
-  if (!presented) return false;
+  if (!presented || !transaction.browserBinding) return false;
   // Hashed first, so that the comparison takes the same time whatever the lengths.
   const digest = (value: string) => createHash('sha256').update(value).digest();
   return timingSafeEqual(digest(transaction.browserBinding), digest(presented));

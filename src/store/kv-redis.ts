@@ -144,11 +144,16 @@ export async function createRedisKv(url: string, prefix: string = DEFAULT_PREFIX
     consumeOnce: (key) => redis.consumeOnce(key, Math.floor(Date.now() / 1000)),
     count: async (increments, ttlSeconds) => {
       assertTtl(ttlSeconds);
-      // INCRBY then PEXPIRE NX for each: issued in one tick, they leave in one write (auto-pipelining).
-      const totals = increments.map(([key, by]) => redis.incrby(key, by));
-      const expiries = increments.map(([key]) => redis.pexpire(key, ms(ttlSeconds), 'NX'));
-      await Promise.all(expiries);
-      return Promise.all(totals);
+      // Each counter created at 0 with its TTL if absent (SET NX: any Redis, unlike PEXPIRE NX's
+      // 7.0), then INCRBY, which keeps the TTL; issued in one tick, they leave in one write.
+      // Every reply is awaited together: a failure rejects once, nothing is left unhandled.
+      const replies = await Promise.all(
+        increments.flatMap(([key, by]) => [
+          redis.set(key, '0', 'PX', ms(ttlSeconds), 'NX'),
+          redis.incrby(key, by),
+        ]),
+      );
+      return replies.filter((_, i) => i % 2 === 1) as number[];
     },
     ping: async () => {
       await redis.ping();

@@ -87,6 +87,7 @@ export function createMemoryKv(
   const budget = options.budgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES;
   const entries = new Map<string, Entry>();
   let used = 0;
+  let lastFullSweep = Number.NEGATIVE_INFINITY;
   const remove = (fullKey: string) => {
     const entry = entries.get(fullKey);
     if (!entry) return;
@@ -98,6 +99,11 @@ export function createMemoryKv(
     const fullKey = prefix + key;
     const size = sizeOf(fullKey, value);
     const previous = entries.get(fullKey)?.size ?? 0;
+    // Full: expired entries may still hold room until the next sweep (swept now, once a second at most).
+    if (size > previous && used - previous + size > budget && now() - lastFullSweep >= 1000) {
+      lastFullSweep = now();
+      sweepExpired();
+    }
     if (size > previous && used - previous + size > budget) {
       throw new RelaisError('R5002', { detail: 'in-process store budget reached' });
     }
@@ -117,10 +123,11 @@ export function createMemoryKv(
     if (entry && typeof entry.value !== 'string') throw new Error(`WRONGTYPE ${key} holds a set`);
     return entry as (Entry & { value: string }) | undefined;
   };
-  const sweep = setInterval(() => {
+  function sweepExpired() {
     const at = now();
     for (const [key, entry] of entries) if (entry.expiresAt <= at) remove(key);
-  }, SWEEP_EVERY_MS);
+  }
+  const sweep = setInterval(sweepExpired, SWEEP_EVERY_MS);
   sweep.unref();
 
   return {

@@ -5,6 +5,7 @@ import * as client from 'openid-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Citizen } from '../support/citizen.ts';
 import { authorizeRequest, type Federation, spClient, startFederation } from '../support/federation.ts';
+import { expectMireBanner } from '../support/security.ts';
 import { completeLogin } from '../support/sp-login.ts';
 
 let federation: Federation;
@@ -76,10 +77,16 @@ describe('claims beside the pivot', () => {
     expect(event?.data.dropped).not.toContain('Dupont');
   });
 
-  it('correct an auth_time older than the login: the SP asking max_age is not sent round again', async () => {
+  it('refuses an auth_time older than the login: the IdP did not honour prompt=login (R2003, the mire again)', async () => {
     const before = nowSeconds();
     federation.idps.get('idp-a')?.setMisbehaviour({ idTokenClaims: { auth_time: before - 2 * 86_400 } });
-    const { idToken } = await login();
-    expect(idToken.auth_time).toBeGreaterThanOrEqual(before);
+    const config = await spClient(federation, 'sp-1');
+    const request = await authorizeRequest(federation, config, { scope: 'openid identite_pivot' });
+    const citizen = new Citizen(request);
+    await citizen.go(request.url);
+    await citizen.chooseIdp('idp-a');
+    await citizen.loginAs('standard');
+    // Never passed off as a fresh login: the citizen is back on the mire, told this IdP failed.
+    expectMireBanner(citizen, 'Compte idp-a', 'R2003');
   });
 });

@@ -149,7 +149,7 @@ describe('bounded parameters', () => {
       ? JSON.stringify({ userinfo: { given_name: { essential: true, purpose: 'x'.repeat(length) } } })
       : 'x'.repeat(length + 1);
   for (const [name, bound] of [
-    ['state', 1024],
+    ['state', 2048],
     ['nonce', 512],
     ['login_hint', 320],
     ['claims', 2048],

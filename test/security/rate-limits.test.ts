@@ -82,6 +82,25 @@ describe('per client address, on the citizen’s routes', () => {
     expect(await settle()).toEqual([commands, events]);
   });
 
+  it('counts /authorize however it is reached: with a trailing slash, or POSTed', async () => {
+    const request = await authorizeRequest(federation, await spClient(federation, 'sp-a'));
+    const slashed = new URL(request.url);
+    slashed.pathname = '/authorize/';
+    expect((await get(slashed, flooder)).status).toBe(429);
+    const posted = await fetch(`${federation.issuer}/authorize`, {
+      dispatcher: flooder,
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: request.url.searchParams,
+      redirect: 'manual',
+    });
+    // The POST only turns into the GET: that GET is what is counted, and refused.
+    expect(posted.status).toBe(303);
+    expect(
+      (await get(new URL(posted.headers.get('location') ?? '', federation.issuer), flooder)).status,
+    ).toBe(429);
+  });
+
   it('refuses the flooder on every citizen route, not only /authorize', async () => {
     const interaction = await get(`${federation.issuer}/interaction/some-login`, flooder);
     expect(interaction.status, await interaction.clone().text()).toBe(429);
@@ -106,8 +125,18 @@ describe('per client address, on the citizen’s routes', () => {
     for (let i = 0; i < 3 * LIMIT; i++) expect((await get(request.url, probe)).status).toBe(303);
   });
 
-  it('counts the refusals in /metrics', async () => {
+  it('counts the refusals in /metrics, under a fixed set of route labels', async () => {
+    // A made-up path is no citizen route: not counted, and never a label of its own.
+    expect((await get(`${federation.issuer}/idp/callbackjunk-0123`, flooder)).status).toBe(404);
     const text = await (await fetch(`${federation.issuer}/metrics`)).text();
+    expect(text).not.toContain('junk-0123');
+    const routes = new Set(
+      [...text.matchAll(/relais_rate_limited_total\{[^}]*route="([^"]+)"/g)].map((m) => m[1]),
+    );
+    for (const route of routes)
+      expect(['authorize', 'interaction', 'idp_callback', 'logout', 'back_channel', 'token']).toContain(
+        route,
+      );
     const refused = Number(
       /relais_rate_limited_total\{limit="address",route="authorize"\} (\d+)/.exec(text)?.[1],
     );
@@ -146,6 +175,30 @@ describe('per client_id, on the back channel', () => {
     const body = (await refused.json()) as { error: string; error_description: string };
     expect(body.error).toBe('temporarily_unavailable');
     expect(body.error_description).toMatch(/\[R5001\]$/);
+  });
+
+  it('does not let failed attempts use up an SP’s allowance: a client_id is public', async () => {
+    const attacker = from('127.0.0.17');
+    for (let i = 0; i < 3 * LIMIT; i++) {
+      const answer = await fetch(`${federation.issuer}/token`, {
+        method: 'POST',
+        dispatcher: attacker,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code: 'made-up-code',
+          redirect_uri: federation.sps.get('sp-a')?.redirect_uris[0] ?? '',
+          client_id: 'sp-a',
+          client_secret: 'not-the-secret-0123456789-0123456789',
+        }),
+      });
+      // Wrong secret: 401 until the attacker's own address is over its back-channel limit.
+      expect([401, 429]).toContain(answer.status);
+    }
+    await attacker.close();
+    const answer = await token('sp-a', senders[2]);
+    expect(answer.status).toBe(400);
+    expect(((await answer.json()) as { error: string }).error).toBe('invalid_grant');
   });
 
   it('leaves the other clients alone', async () => {

@@ -8,7 +8,8 @@ import type { RequestRule } from './types.ts';
  * grow the store. Checked first, before any other rule reads them.
  */
 export const PARAMETER_BOUNDS: Readonly<Record<string, number>> = {
-  state: 1024,
+  // express-openid-connect carries the page to return to in its state (base64url JSON).
+  state: 2048,
   nonce: 512,
   login_hint: 320,
   claims: 2048,

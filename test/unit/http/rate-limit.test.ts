@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRateLimiter } from '../../../src/http/rate-limit.ts';
+import { createRateLimiter, MAX_SUBJECTS_PER_WINDOW } from '../../../src/http/rate-limit.ts';
 import { createMemoryKv, type Kv } from '../../../src/store/kv.ts';
 
 const settings = { windowSeconds: 10, limits: { address: 3, client: 5 } };
@@ -51,5 +51,28 @@ describe('the rate limiter', () => {
     expect(failures).toHaveLength(1);
     expect(limiter.take('address', '203.0.113.5').allowed).toBe(false);
     await limiter.close();
+  });
+});
+
+describe('peek and count', () => {
+  it('judges without counting, and counts what was judged apart', () => {
+    const limiter = createRateLimiter({ windowSeconds: 10, limits: { client: 2 } });
+    for (let i = 0; i < 5; i++) expect(limiter.peek('client', 'id:sp').allowed).toBe(true);
+    limiter.count('client', 'id:sp');
+    limiter.count('client', 'id:sp');
+    expect(limiter.peek('client', 'id:sp')).toMatchObject({ allowed: false });
+  });
+});
+
+describe('a flood from very many addresses', () => {
+  it('keeps the table bounded: past its size, new subjects share one overflow counter', () => {
+    const limiter = createRateLimiter({ windowSeconds: 10, limits: { address: 2 } });
+    for (let i = 0; i < MAX_SUBJECTS_PER_WINDOW; i++) limiter.take('address', `ip:${i}`);
+    // The known ones keep their own counts…
+    expect(limiter.take('address', 'ip:7').allowed).toBe(true);
+    // …and the newcomers are judged together.
+    expect(limiter.take('address', 'ip:new-1').allowed).toBe(true);
+    expect(limiter.take('address', 'ip:new-2').allowed).toBe(true);
+    expect(limiter.take('address', 'ip:new-3').allowed).toBe(false);
   });
 });

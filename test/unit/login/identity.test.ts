@@ -108,14 +108,21 @@ describe('toCitizenIdentity: the claims beside the pivot', () => {
     expect(dropped).toEqual([{ claim: 'amr', reason: 'must hold at most 10 values' }]);
   });
 
-  it('replaces an auth_time in the future, or older than the login, by the callback time', () => {
+  it('replaces an auth_time in the future, or no time at all, by the callback time', () => {
     const oldest = now - INTERACTION_TTL - AUTH_TIME_SKEW;
     expect(citizen(pivot, { authTime: oldest }).identity.authTime).toBe(oldest);
     expect(citizen(pivot, { authTime: now + AUTH_TIME_SKEW }).identity.authTime).toBe(now + AUTH_TIME_SKEW);
-    for (const authTime of [now + 3600, oldest - 1, 0, now - 0.5]) {
+    for (const authTime of [now + 3600, now - 0.5]) {
       const { identity, dropped } = citizen(pivot, { authTime });
       expect(identity.authTime).toBe(now);
       expect(dropped.map((problem) => problem.claim)).toEqual(['auth_time']);
+    }
+  });
+
+  it('refuses an auth_time older than the login (R2003): prompt=login was not honoured', () => {
+    const oldest = now - INTERACTION_TTL - AUTH_TIME_SKEW;
+    for (const authTime of [oldest - 1, 0]) {
+      expect(() => citizen(pivot, { authTime })).toThrow(expect.objectContaining({ code: 'R2003' }));
     }
   });
 
@@ -148,12 +155,11 @@ describe('toAgentIdentity: amr and auth_time', () => {
     expect(agentOf({ authTime: threeDays }).identity.authTime).toBe(threeDays);
   });
 
-  it('replaces an auth_time older than a week, or in the future, by the callback time', () => {
-    for (const authTime of [now - 8 * 86_400, now + 3600]) {
-      const { identity, dropped } = agentOf({ authTime });
-      expect(identity.authTime).toBe(now);
-      expect(dropped).toEqual([expect.objectContaining({ claim: 'auth_time' })]);
-    }
+  it("keeps an IdP session's auth_time however old (the SP's max_age judges it), replaces one in the future", () => {
+    expect(agentOf({ authTime: now - 8 * 86_400 }).identity.authTime).toBe(now - 8 * 86_400);
+    const { identity, dropped } = agentOf({ authTime: now + 3600 });
+    expect(identity.authTime).toBe(now);
+    expect(dropped).toEqual([expect.objectContaining({ claim: 'auth_time' })]);
   });
 
   it('drops a malformed amr value and names a dropped optional claim without its value', () => {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { boundToBrowser, type IdpTransaction, newBrowserBinding } from '../../../src/rp/transaction.ts';
+import {
+  boundToBrowser,
+  type IdpTransaction,
+  idpTransactionSchema,
+  newBrowserBinding,
+} from '../../../src/rp/transaction.ts';
 
 const transaction = (browserBinding: string): IdpTransaction => ({
   state: 'uid1.state',
@@ -26,5 +31,22 @@ describe('the browser binding of an IdP transaction', () => {
     expect(boundToBrowser(transaction(mine), newBrowserBinding())).toBe(false);
     expect(boundToBrowser(transaction(mine), `${mine}x`)).toBe(false);
     expect(boundToBrowser(transaction(mine), mine.slice(0, -1))).toBe(false);
+  });
+});
+
+describe('a transaction stored before the browser binding', () => {
+  it('still parses, and no cookie matches it', () => {
+    const { browserBinding: _, ...old } = {
+      state: 's',
+      idpUid: 'idp-a',
+      nonce: 'n',
+      codeVerifier: 'v',
+      requiredAcr: 'eidas1' as const,
+      browserBinding: 'x',
+    };
+    const parsed = idpTransactionSchema.parse(old);
+    expect(parsed.browserBinding).toBe('');
+    expect(boundToBrowser(parsed, '')).toBe(false);
+    expect(boundToBrowser(parsed, 'anything-anything-anything')).toBe(false);
   });
 });

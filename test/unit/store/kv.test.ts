@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryKv, type Kv } from '../../../src/store/kv.ts';
 import { createRedisKv } from '../../../src/store/kv-redis.ts';
+import { freePort } from '../../support/net.ts';
 import { type KvFixture, kvBackends } from './kv-backends.ts';
 
 describe.each(kvBackends)('Kv on $name', (backend) => {
@@ -196,7 +198,68 @@ describe('createRedisKv', () => {
   });
 });
 
+describe.runIf(process.env.REDIS_URL)('a Redis that goes away', () => {
+  it('rejects count() once, leaving no rejection unhandled (the process must not die)', async () => {
+    const port = await freePort('127.0.0.1');
+    const server = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    try {
+      let kv: Kv | undefined;
+      for (let i = 0; i < 50 && !kv; i++) {
+        kv = await createRedisKv(`redis://127.0.0.1:${port}`).catch(async () => {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          return undefined;
+        });
+      }
+      if (!kv) throw new Error('the throwaway Redis did not start');
+      expect(
+        await kv.count(
+          [
+            ['c', 1],
+            ['d', 2],
+          ],
+          10,
+        ),
+      ).toEqual([1, 2]);
+      server.kill('SIGKILL');
+      await new Promise((resolve) => server.once('exit', resolve));
+      await expect(
+        kv.count(
+          [
+            ['c', 1],
+            ['d', 1],
+            ['e', 1],
+          ],
+          10,
+        ),
+      ).rejects.toThrow();
+      await kv.close().catch(() => {});
+    } finally {
+      server.kill('SIGKILL');
+    }
+  });
+});
+
 describe('the in-process store’s budget', () => {
+  it('makes room from expired entries before refusing, without waiting for the sweep', async () => {
+    let clock = 1_700_000_000_000;
+    // Two such entries fit, not three.
+    const kv = createMemoryKv('budget:', () => clock, { budgetBytes: 3000 });
+    const value = 'v'.repeat(500);
+    await kv.set('short', value, 1);
+    await kv.set('long', value, 60);
+    await expect(kv.set('third', value, 60)).rejects.toMatchObject({ code: 'R5002' });
+    clock += 2000;
+    await kv.set('third', value, 60);
+    expect(await kv.get('third')).toBe(value);
+    await kv.close();
+  });
+
   it('refuses a write that grows it past its budget (R5002), and takes writes again once room is freed', async () => {
     const kv = createMemoryKv('budget:', Date.now, { budgetBytes: 4096 });
     const value = 'v'.repeat(500);
