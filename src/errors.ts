@@ -174,6 +174,11 @@ export const ERRORS = {
     oauth: 'temporarily_unavailable',
     description: 'the hub is saturated: retry in a moment',
   },
+  R5003: {
+    status: 503,
+    oauth: 'temporarily_unavailable',
+    description: 'the hub cannot reach its session store: retry in a moment',
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -18,6 +18,7 @@ import { withReadAhead } from './store/read-ahead.ts';
 import { createKeyRepository, createRegistryRepository, createSecretRepository } from './store/registry.ts';
 import { createRegistry, type Registry } from './store/registry-cache.ts';
 import { connectPostgres, openPglite, type Sql } from './store/sql.ts';
+import { withStoreErrors } from './store/unavailable.ts';
 
 /** How soon every instance sees a registry change made elsewhere. */
 export const REGISTRY_REFRESH_MS = 2000;
@@ -58,7 +59,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
   const metrics = createMetrics();
   const sql = observeSql(rawSql, metrics);
   // Read-ahead is scoped to oidc-provider's request (its AsyncLocalStorage context).
-  const kv = withReadAhead(observeKv(rawKv, metrics), { scope: () => Provider.ctx });
+  const kv = withReadAhead(observeKv(withStoreErrors(rawKv), metrics), { scope: () => Provider.ctx });
   try {
     await migrate(sql);
     // The encryption key seals the registry's secrets: it must be known before the registry.

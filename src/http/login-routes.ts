@@ -44,6 +44,24 @@ function parseForm(request: FastifyRequest) {
   return formBody.parse(request.body ?? {});
 }
 
+/**
+ * A store failure mid-login (R5003, R5002) keeps the login's uid, so that its error page finds the
+ * way back to the SP (from the browser's sealed copy: http/way-back-cookie.ts).
+ */
+const ofLogin =
+  (uid: string | undefined) =>
+  (caught: unknown): never => {
+    if (
+      uid &&
+      caught instanceof RelaisError &&
+      !caught.interactionUid &&
+      (caught.code === 'R5003' || caught.code === 'R5002')
+    ) {
+      throw new RelaisError(caught.code, { detail: caught.detail, cause: caught.cause, interactionUid: uid });
+    }
+    throw caught;
+  };
+
 export function loginRoutes(app: FastifyInstance, options: LoginRoutesOptions): void {
   const { flow: deps, csrfKey } = options;
 
@@ -83,29 +101,30 @@ export function loginRoutes(app: FastifyInstance, options: LoginRoutesOptions): 
     return reply.view('consent.njk', consentModel(context, csrfKey, step));
   }
 
-  app.get('/interaction/:uid', async (request, reply) =>
-    respond(request, reply, await flow.showLogin(deps, heldLogin(request, reply))),
-  );
+  app.get('/interaction/:uid', async (request, reply) => {
+    const uid = heldLogin(request, reply);
+    return respond(request, reply, await flow.showLogin(deps, uid).catch(ofLogin(uid)));
+  });
 
   app.post('/interaction/:uid/idp', async (request, reply) => {
     const { uid, body } = readForm(request, reply);
-    return respond(request, reply, await flow.chooseIdp(deps, uid, body.idp));
+    return respond(request, reply, await flow.chooseIdp(deps, uid, body.idp).catch(ofLogin(uid)));
   });
 
   app.post('/interaction/:uid/email', async (request, reply) => {
     const { uid, body } = readForm(request, reply);
     const form = { email: body.email, confirmed: body.confirm === 'yes' };
-    return respond(request, reply, await flow.submitEmail(deps, uid, form));
+    return respond(request, reply, await flow.submitEmail(deps, uid, form).catch(ofLogin(uid)));
   });
 
   app.post('/interaction/:uid/cancel', async (request, reply) => {
     const { uid } = readForm(request, reply);
-    return respond(request, reply, await flow.cancel(deps, uid));
+    return respond(request, reply, await flow.cancel(deps, uid).catch(ofLogin(uid)));
   });
 
   app.post('/interaction/:uid/consent', async (request, reply) => {
     const { uid, body } = readForm(request, reply);
-    return respond(request, reply, await flow.giveConsent(deps, uid, body));
+    return respond(request, reply, await flow.giveConsent(deps, uid, body).catch(ofLogin(uid)));
   });
 
   app.post('/interaction/:uid/leave', async (request, reply) => {
@@ -114,7 +133,11 @@ export function loginRoutes(app: FastifyInstance, options: LoginRoutesOptions): 
     if (!csrfValid(csrfKey, uid, body.csrf)) throw new RelaisError('R4004');
     const code = body.code && isErrorCode(body.code) ? body.code : 'R4003';
     const held = deps.interactions.heldBy(request.raw, reply.raw, uid);
-    return respond(request, reply, await flow.leave(deps, uid, new RelaisError(code), held));
+    return respond(
+      request,
+      reply,
+      await flow.leave(deps, uid, new RelaisError(code), held).catch(ofLogin(uid)),
+    );
   });
 
   app.get('/idp/callback', async (request, reply) => {
@@ -132,6 +155,7 @@ export function loginRoutes(app: FastifyInstance, options: LoginRoutesOptions): 
         ...(interactionUid ? { interactionUid } : {}),
       });
     }
-    return respond(request, reply, await flow.returnFromIdp(deps, url, binding));
+    const uid = flow.loginOfIdpState(state) ?? undefined;
+    return respond(request, reply, await flow.returnFromIdp(deps, url, binding).catch(ofLogin(uid)));
   });
 }

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { asRelaisError, type ErrorCode, RelaisError } from '../errors.ts';
+import { asRelaisError, codeOf, type ErrorCode, RelaisError } from '../errors.ts';
 import type { LoginRecord } from '../login/record.ts';
 import type { ProviderPages } from '../op/provider.ts';
 import type { Registry } from '../store/registry-cache.ts';
@@ -13,10 +13,16 @@ import { csrfToken } from './csrf.ts';
 import { type Catalogues, isLocale, negotiateLocale } from './i18n.ts';
 import { buildContext, LANG_COOKIE, type PageContext } from './page-context.ts';
 import { errorModel, loggedOutModel, logoutModel } from './view-models.ts';
+import { WAY_BACK_COOKIE, type WayBackCookies } from './way-back-cookie.ts';
 
 export type Render = (template: string, data: Record<string, unknown>) => Promise<string>;
 
+/** The store unreachable (R5003) or full (R5002). */
+const STORE_DOWN: ReadonlySet<string> = new Set(['R5002', 'R5003']);
+
 export interface PagesOptions {
+  /** The way back the browser keeps, for when the store cannot tell it. */
+  wayBack: WayBackCookies;
   catalogues: Catalogues;
   logins: Slot<LoginRecord>;
   registry: Registry;
@@ -55,37 +61,60 @@ function classify(caught: unknown, request: FastifyRequest): RelaisError {
 export function createPages(options: PagesOptions) {
   const { catalogues, logins, registry, csrfKey, render, log } = options;
 
-  /** The "Revenir à <SP>" form, when this error belongs to an interaction whose SP is known. */
-  async function backToSp(uid: string | undefined) {
+  /**
+   * The "Revenir à <SP>" form, when this error belongs to an interaction whose SP is known. With the
+   * store unreachable, the login record cannot say: the browser's sealed copy of the way back gives
+   * a plain link to the SP instead (`temporarily_unavailable`), which needs nothing from the hub.
+   */
+  async function backToSp(uid: string | undefined, wayBackCookie: string | undefined) {
     if (!uid) return undefined;
-    const login = await logins.get(uid);
+    let login: LoginRecord | undefined;
+    try {
+      login = await logins.get(uid);
+    } catch (caught) {
+      if (!(caught instanceof RelaisError && STORE_DOWN.has(caught.code))) throw caught;
+      return options.wayBack.link(wayBackCookie, uid);
+    }
     const sp = login && registry.serviceProvider(login.wayBack.clientId);
     return sp
       ? { action: `/interaction/${uid}/leave`, csrf: csrfToken(csrfKey, uid), spName: sp.client_name }
       : undefined;
   }
 
-  async function errorPage(error: RelaisError, errorId: string, context: PageContext) {
-    return errorModel(context, { code: error.code, errorId }, await backToSp(error.interactionUid));
+  async function errorPage(
+    error: RelaisError,
+    errorId: string,
+    context: PageContext,
+    wayBackCookie: string | undefined,
+  ) {
+    return errorModel(
+      context,
+      { code: error.code, errorId },
+      await backToSp(error.interactionUid, wayBackCookie),
+    );
   }
 
   const providerPages: ProviderPages = {
     async error(ctx, out, cause) {
       // A refresh of the resume step (/authorize/<uid>) lands here: it still knows its interaction.
       const resumed = /^\/authorize\/([\w-]{1,64})$/.exec(ctx.path)?.[1];
-      // The store refusing to grow (R5002) reaches oidc-provider as its server_error: said as it is.
-      const saturated = cause instanceof RelaisError && cause.code === 'R5002';
-      const code = saturated ? 'R5002' : resumed ? 'R4003' : (OAUTH_TO_CODE[out.error] ?? 'R1013');
+      // The store unreachable or full (R5003, R5002: store/oidc-adapter.ts) is said as it is.
+      const carried = codeOf(out.error_description);
+      const storeDown = carried !== undefined && STORE_DOWN.has(carried) ? carried : undefined;
+      const code = storeDown ?? (resumed ? 'R4003' : (OAUTH_TO_CODE[out.error] ?? 'R1013'));
       const error = new RelaisError(code, {
         detail: out.error_description,
         cause,
         ...(resumed ? { interactionUid: resumed } : {}),
       });
-      if (saturated) ctx.status = error.entry.status;
+      if (storeDown) ctx.status = error.entry.status;
       const errorId = newErrorId();
       logError(log, error, errorId);
       ctx.type = 'html';
-      ctx.body = await render('error.njk', await errorPage(error, errorId, koaContext(ctx)));
+      ctx.body = await render(
+        'error.njk',
+        await errorPage(error, errorId, koaContext(ctx), ctx.cookies.get(WAY_BACK_COOKIE) ?? undefined),
+      );
     },
     async logout(ctx, form) {
       ctx.type = 'html';
@@ -114,11 +143,21 @@ export function createPages(options: PagesOptions) {
       const error = caught instanceof RelaisError ? caught : classify(caught, request);
       const errorId = newErrorId();
       logError(request.log, error, errorId);
-      const model = await errorPage(error, errorId, options.context(request, reply));
+      const model = await errorPage(
+        error,
+        errorId,
+        options.context(request, reply),
+        request.cookies?.[WAY_BACK_COOKIE],
+      );
       return reply.status(error.entry.status).type('text/html; charset=utf-8').view('error.njk', model);
     });
     app.setNotFoundHandler(async (request, reply) => {
-      const model = await errorPage(new RelaisError('R4005'), newErrorId(), options.context(request, reply));
+      const model = await errorPage(
+        new RelaisError('R4005'),
+        newErrorId(),
+        options.context(request, reply),
+        undefined,
+      );
       return reply.status(404).type('text/html; charset=utf-8').view('error.njk', model);
     });
   }

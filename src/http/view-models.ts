@@ -89,7 +89,8 @@ const forms = (csrfKey: Buffer, login: LoginRecord) => ({
 export function errorModel(
   context: PageContext,
   error: { code: keyof typeof ERRORS; errorId: string },
-  backToSp: { action: string; csrf: string; spName: string } | undefined,
+  /** The leave form (the login record known), or a plain link to the SP (the store unreachable). */
+  backToSp: { action: string; csrf: string; spName: string } | { href: string; spName: string } | undefined,
 ) {
   return {
     ...context,

@@ -57,6 +57,10 @@ export interface ProviderOptions {
    * may be reused without a page (undefined: login_required, as without a session).
    */
   silentLogin?: SilentLogin | undefined;
+  /** Told of each login that starts (its interaction, before the browser is sent to it). */
+  onInteraction?:
+    | ((ctx: KoaContextWithOIDC, interaction: { uid: string; params: Record<string, unknown> }) => void)
+    | undefined;
 }
 
 export type SilentLogin = (request: {
@@ -209,7 +213,13 @@ export function createProvider(options: ProviderOptions): Provider {
         if (failure) throw new errors.CustomOIDCProviderError(failure.entry.oauth, failure.description);
       },
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: relaisPolicy() },
+    interactions: {
+      url: (ctx, interaction) => {
+        options.onInteraction?.(ctx, interaction);
+        return `/interaction/${interaction.uid}`;
+      },
+      policy: relaisPolicy(),
+    },
     ttl: {
       AuthorizationCode: CODE_TTL,
       AccessToken: accessTokenTtl,

@@ -1,5 +1,6 @@
 // oidc-provider (v9) adapter over Kv, so that any hub instance can serve any step of a login.
 // Contract: node_modules/oidc-provider/lib/adapters/memory_adapter.js. Clients come from the registry.
+import { RelaisError } from '../errors.ts';
 import type { Kv } from './kv.ts';
 import type { ReadAheadKv } from './read-ahead.ts';
 import { seal, unseal } from './seal.ts';
@@ -33,6 +34,46 @@ export class InvalidGrantError extends Error {
     this.name = 'InvalidGrantError';
     this.error_detail = detail;
   }
+}
+
+/**
+ * The store unavailable or full (R5003, R5002), shaped like an oidc-provider error that it may
+ * redirect: /authorize sends the SP `temporarily_unavailable` with its code (FranceConnect sends
+ * errors to the SP), /token and /userinfo answer it as JSON with a 503, never `server_error`.
+ */
+export class StoreUnavailableError extends Error {
+  readonly expose = true;
+  readonly allow_redirect = true;
+  readonly status: number;
+  readonly statusCode: number;
+  readonly error: string;
+  readonly error_description: string;
+  constructor(cause: RelaisError) {
+    super(cause.entry.oauth, { cause });
+    this.name = 'StoreUnavailableError';
+    this.status = cause.entry.status;
+    this.statusCode = cause.entry.status;
+    this.error = cause.entry.oauth;
+    this.error_description = cause.description;
+  }
+}
+
+const STORE_CODES = new Set(['R5002', 'R5003']);
+
+/** Every method of an adapter, its store failures shaped for oidc-provider. */
+function storeFailuresShaped(adapter: OidcAdapter): OidcAdapter {
+  const shaped = {} as Record<string, unknown>;
+  for (const [name, method] of Object.entries(adapter) as Array<
+    [string, (...args: unknown[]) => Promise<unknown>]
+  >) {
+    shaped[name] = (...args: unknown[]) =>
+      method.apply(adapter, args).catch((caught: unknown) => {
+        throw caught instanceof RelaisError && STORE_CODES.has(caught.code)
+          ? new StoreUnavailableError(caught)
+          : caught;
+      });
+  }
+  return shaped as unknown as OidcAdapter;
 }
 
 // The models oidc-provider revokes by grant (same list as its memory adapter).
@@ -250,7 +291,5 @@ export function createOidcAdapter(
   return (name) =>
     name === 'Client'
       ? clientAdapter(clients)
-      : name === 'Session'
-        ? sessionAdapter(kv)
-        : modelAdapter(kv, name, options);
+      : storeFailuresShaped(name === 'Session' ? sessionAdapter(kv) : modelAdapter(kv, name, options));
 }

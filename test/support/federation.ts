@@ -9,6 +9,7 @@ import { DEMO_IDP } from '../../src/config/demo-federation.ts';
 import { loadConfig, type ProfileName } from '../../src/config/index.ts';
 import { createHub, type Hub, type HubOptions } from '../../src/hub.ts';
 import { createMockIdp, type MockIdp, type MockIdpOptions } from '../../src/mock-idp/index.ts';
+import type { Kv } from '../../src/store/kv.ts';
 import { type RoundRobin, startRoundRobin } from '../../tools/round-robin.ts';
 import { freePort } from './net.ts';
 
@@ -67,6 +68,8 @@ export async function startFederation(spec: {
    * issuer's host and port (test/support/wire-browser.ts reaches it so). No spClient then.
    */
   https?: boolean;
+  /** The short-lived store, made by the test (one it can break); else Redis or in-process. */
+  kv?: (prefix: string) => Promise<Kv>;
 }): Promise<Federation> {
   const pro = spec.profile === 'proconnect';
   const hubPort = await freePort(HUB_HOST);
@@ -150,6 +153,7 @@ export async function startFederation(spec: {
         kvPrefix: `relais:e2e:${schema}:`,
         pgliteDir: null,
         ...(spec.logger ? { logger: spec.logger } : {}),
+        ...(spec.kv ? { kv: await spec.kv(`relais:e2e:${schema}:`) } : {}),
       }),
     );
   }
