@@ -56,7 +56,7 @@ export function wayBackCookies(options: {
       }
       // Another tab's login, or an SP or redirect_uri no longer registered: no way back from here.
       const sp = parsed.u === uid ? options.registry.serviceProvider(parsed.c) : undefined;
-      if (!sp || !sp.redirect_uris.includes(parsed.r)) return undefined;
+      if (!sp?.redirect_uris.includes(parsed.r)) return undefined;
       const href = new URL(parsed.r);
       href.searchParams.set('error', ERRORS.R5003.oauth);
       href.searchParams.set('error_description', withCode(ERRORS.R5003.description, 'R5003'));
