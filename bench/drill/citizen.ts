@@ -180,8 +180,13 @@ export async function citizenLogin(options: CitizenOptions, jar = new CookieJar(
   });
   /** Follows a page's way back (a form): it must reach the SP with an error. */
   const follow = async (html: string, page: URL, containing: string) => {
-    const form = formOf(html, page, containing, {});
-    const landing = await b.go(form.url, form.body);
+    // A link straight to the SP (the store unreachable), else the page's form.
+    const link = /class="back-to-sp"><a href="([^"]+)"/.exec(html)?.[1];
+    const byForm = () => {
+      const form = formOf(html, page, containing, {});
+      return b.go(form.url, form.body);
+    };
+    const landing = link ? await b.go(new URL(link.replaceAll('&amp;', '&'), page)) : await byForm();
     if (landing.at === 'sp') {
       const error = landing.url.searchParams.get('error');
       return error ? `SP got ${error}` : 'at the SP without an error';

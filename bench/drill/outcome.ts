@@ -39,7 +39,8 @@ export function readPage(html: string): Page {
     return {
       kind: 'error',
       code: /<code>(R\d{4})<\/code>/.exec(html)?.[1],
-      wayBack: /<form\b[^>]*class="back-to-sp"/.test(html),
+      // The leave form, or (the store unreachable: R5003) a plain link to the SP.
+      wayBack: /<form\b[^>]*class="back-to-sp"/.test(html) || /class="back-to-sp"><a href="/.test(html),
     };
   }
   return { kind: 'unknown' };

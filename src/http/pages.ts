@@ -66,16 +66,17 @@ export function createPages(options: PagesOptions) {
    * store unreachable, the login record cannot say: the browser's sealed copy of the way back gives
    * a plain link to the SP instead (`temporarily_unavailable`), which needs nothing from the hub.
    */
-  async function backToSp(uid: string | undefined, wayBackCookie: string | undefined) {
+  async function backToSp(uid: string | undefined, wayBackCookie: string | undefined, code: ErrorCode) {
     if (!uid) return undefined;
     let login: LoginRecord | undefined;
     try {
       login = await logins.get(uid);
     } catch (caught) {
       if (!(caught instanceof RelaisError && STORE_DOWN.has(caught.code))) throw caught;
-      return options.wayBack.link(wayBackCookie, uid);
     }
-    const sp = login && registry.serviceProvider(login.wayBack.clientId);
+    // Unreadable, or gone (a Redis restarted empty): the browser's copy still knows the SP.
+    if (!login) return options.wayBack.link(wayBackCookie, uid, code);
+    const sp = registry.serviceProvider(login.wayBack.clientId);
     return sp
       ? { action: `/interaction/${uid}/leave`, csrf: csrfToken(csrfKey, uid), spName: sp.client_name }
       : undefined;
@@ -90,7 +91,7 @@ export function createPages(options: PagesOptions) {
     return errorModel(
       context,
       { code: error.code, errorId },
-      await backToSp(error.interactionUid, wayBackCookie),
+      await backToSp(error.interactionUid, wayBackCookie, error.code),
     );
   }
 

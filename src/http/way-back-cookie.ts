@@ -1,10 +1,11 @@
 // The way back to the SP when the store cannot tell it. A login's way back (the SP, its
 // redirect_uri and state) lives in the login record, in Redis; with Redis down the error page would
-// have none. So the browser also keeps it, sealed (store/seal.ts: nothing readable, nothing
-// forgeable), in one cookie set when the login starts, and the error page of a store failure links
-// straight to the SP with `temporarily_unavailable`: a way back that needs nothing from the hub.
+// have none (nor after a Redis restarted empty). So the browser also keeps it, sealed
+// (store/seal.ts: nothing readable, nothing forgeable), in one cookie set when the login starts,
+// and an error page whose login record is unreadable or gone links straight to the SP with its
+// error: a way back that needs nothing from the hub.
 import { z } from 'zod';
-import { ERRORS, withCode } from '../errors.ts';
+import { ERRORS, type ErrorCode, withCode } from '../errors.ts';
 import type { Registry } from '../store/registry-cache.ts';
 import { seal, unseal } from '../store/seal.ts';
 
@@ -27,8 +28,12 @@ export interface WayBackCookies {
     uid: string,
     params: { clientId: string; redirectUri: string; state?: string | undefined },
   ): string | undefined;
-  /** The SP's redirect_uri with `temporarily_unavailable` (R5003), for this login only. */
-  link(cookie: string | undefined, uid: string): { href: string; spName: string } | undefined;
+  /** The SP's redirect_uri with this error and its code (R5003: `temporarily_unavailable`), for this login only. */
+  link(
+    cookie: string | undefined,
+    uid: string,
+    code: ErrorCode,
+  ): { href: string; spName: string } | undefined;
 }
 
 export function wayBackCookies(options: {
@@ -46,7 +51,7 @@ export function wayBackCookies(options: {
       });
       return value.length <= MAX_COOKIE ? value : undefined;
     },
-    link(cookie, uid) {
+    link(cookie, uid, code) {
       if (!cookie) return undefined;
       let parsed: z.infer<typeof wayBackSchema>;
       try {
@@ -58,8 +63,8 @@ export function wayBackCookies(options: {
       const sp = parsed.u === uid ? options.registry.serviceProvider(parsed.c) : undefined;
       if (!sp?.redirect_uris.includes(parsed.r)) return undefined;
       const href = new URL(parsed.r);
-      href.searchParams.set('error', ERRORS.R5003.oauth);
-      href.searchParams.set('error_description', withCode(ERRORS.R5003.description, 'R5003'));
+      href.searchParams.set('error', ERRORS[code].oauth);
+      href.searchParams.set('error_description', withCode(ERRORS[code].description, code));
       if (parsed.s !== undefined) href.searchParams.set('state', parsed.s);
       href.searchParams.set('iss', options.issuer);
       return { href: href.href, spName: sp.client_name };

@@ -106,6 +106,23 @@ describe('the store lost mid-login', () => {
     }
   });
 
+  it('gives a way back to a login whose record the store lost (a Redis restarted empty)', async () => {
+    const { citizen, request } = await startLogin();
+    const uid = citizen.currentPage().url.pathname.split('/').pop() ?? '';
+    await federation.hub.kv.del([`login:${uid}`]);
+    await citizen.chooseIdp('idp-a');
+    const page = citizen.currentPage();
+    expect(page.html).toContain('R4003');
+    const link = /<a href="([^"]+)" class="button button-primary">/
+      .exec(page.html)?.[1]
+      ?.replaceAll('&amp;', '&');
+    const back = new URL(link ?? 'http://missing.invalid/');
+    expect(`${back.origin}${back.pathname}`).toBe(request.redirectUri);
+    expect(back.searchParams.get('error')).toBe('login_required');
+    expect(back.searchParams.get('error_description')).toMatch(/\[R4003\]$/);
+    expect(back.searchParams.get('state')).toBe(request.state);
+  });
+
   it('lets logins complete again once the store is back', async () => {
     const login = await startLogin();
     const { idToken } = await completeLogin(federation, login, { idp: 'idp-a' });

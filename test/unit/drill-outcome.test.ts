@@ -32,6 +32,13 @@ ${wayBack ? '<form method="post" action="/interaction/abc123/leave" class="back-
 <dl class="references"><div><dt>Code</dt><dd><code>${code}</code></dd></div></dl>`;
 
 describe('readPage', () => {
+  it('takes a plain link back to the SP (the store unreachable, R5003) as a way back', () => {
+    const page = `<div class="error-summary"><h1>Service momentanément indisponible</h1></div>
+<p class="back-to-sp"><a href="http://sp.example/cb?error=temporarily_unavailable&amp;state=s" class="button button-primary">Revenir à Démo</a></p>
+<dl class="references"><div><dt>Code</dt><dd><code>R5003</code></dd></div></dl>`;
+    expect(readPage(page)).toEqual({ kind: 'error', code: 'R5003', wayBack: true });
+  });
+
   it('reads the mire, the IdPs it offers and the code of its banner', () => {
     expect(readPage(mire(offered))).toEqual({ kind: 'mire', offered: ['mock-idp'], failureCode: undefined });
     expect(readPage(mire(greyed, banner))).toEqual({ kind: 'mire', offered: [], failureCode: 'R2002' });
