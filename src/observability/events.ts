@@ -76,6 +76,8 @@ export interface EventsOptions {
   /** Batch cadence; default 1000 ms. A batch also leaves at once when it reaches maxBatch. */
   flushMs?: number;
   maxBatch?: number;
+  /** Events kept while the sink fails (PostgreSQL down), retried at each flush; default 50,000. */
+  maxPending?: number;
   onSinkError?: (error: unknown) => void;
   /** Added to every event's data: the profile a hub instance serves (ProConnect's events). */
   stamp?: EventData;
@@ -86,24 +88,49 @@ export function hashId(value: string): string {
   return createHash('sha256').update(value).digest('hex').slice(0, 16);
 }
 
+/** Rows an insert carries at most. */
+const SINK_BATCH = 1000;
+
 export function createEvents(options: EventsOptions): Events {
   const { log, sink } = options;
   const maxBatch = options.maxBatch ?? 100;
+  const maxPending = options.maxPending ?? 50_000;
   const listeners: Array<(event: BusinessEvent) => void> = [];
-  let queue: StoredEvent[] = [];
+  const queue: StoredEvent[] = [];
   let writing: Promise<void> = Promise.resolve();
 
+  let warnedAt = Number.NEGATIVE_INFINITY;
+  /** The last insert failed: only the timer retries (a burst of events does not hammer it). */
+  let failing = false;
   const flush = (): Promise<void> => {
     if (!sink || queue.length === 0) return writing;
-    const batch = queue;
-    queue = [];
-    // One batch at a time, in order: the table's ids follow the steps.
-    writing = writing.then(() =>
-      sink(batch).catch((error: unknown) => {
-        options.onSinkError?.(error);
-        log.warn({ err: describe(error), lost: batch.length }, 'business events not stored');
-      }),
-    );
+    // One batch at a time, in order: the table's ids follow the steps. Taken when its turn comes
+    // (a failed one goes back to the front), at most SINK_BATCH rows an insert (PostgreSQL takes
+    // 65,535 parameters a query).
+    writing = writing.then(() => {
+      const batch = queue.splice(0, SINK_BATCH);
+      if (batch.length === 0) return;
+      return sink(batch).then(
+        () => {
+          failing = false;
+          // Catching up after an outage: the next batch at once.
+          if (queue.length >= maxBatch) void flush();
+        },
+        (error: unknown) => {
+          failing = true;
+          options.onSinkError?.(error);
+          // PostgreSQL down for a while: the batch waits for the next flush, ahead of the newer
+          // events, up to maxPending; past it the oldest go (said in the log), never the process.
+          queue.unshift(...batch);
+          const lost = Math.max(0, queue.length - maxPending);
+          if (lost) queue.splice(0, lost);
+          if (lost || Date.now() - warnedAt > 60_000) {
+            warnedAt = Date.now();
+            log.warn({ err: describe(error), pending: queue.length, lost }, 'business events not stored yet');
+          }
+        },
+      );
+    });
     return writing;
   };
   const timer = setInterval(() => void flush(), options.flushMs ?? 1000);
@@ -125,7 +152,7 @@ export function createEvents(options: EventsOptions): Events {
         }
         if (!sink) return;
         queue.push(stored);
-        if (queue.length >= maxBatch) void flush();
+        if (queue.length >= maxBatch && !failing) void flush();
       } catch {
         // Never on the login's path.
       }
@@ -137,6 +164,8 @@ export function createEvents(options: EventsOptions): Events {
     async close() {
       clearInterval(timer);
       await flush();
+      // Still failing at the end: what is left goes with the process.
+      if (sink && queue.length) log.warn({ lost: queue.length }, 'business events not stored');
     },
   };
 }

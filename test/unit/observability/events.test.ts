@@ -85,3 +85,50 @@ describe('business events', () => {
     expect(lines.at(-1)?.object).toMatchObject({ lost: 1 });
   });
 });
+
+describe('events while the sink is down', () => {
+  it('keeps them and stores them in order once it is back, in batches an insert can take', async () => {
+    const { log } = recordingLog();
+    let down = true;
+    const stored: string[][] = [];
+    const events = createEvents({
+      log,
+      flushMs: 60_000,
+      sink: async (batch) => {
+        if (down) throw new Error('database down');
+        stored.push(batch.map((event) => String(event.data?.['n'])));
+      },
+    });
+    for (let n = 0; n < 2500; n++) events.emit({ name: 'idp.chosen', data: { n } });
+    await events.flush();
+    await events.flush();
+    expect(stored).toEqual([]);
+    down = false;
+    await events.flush();
+    // Let the catch-up batches go.
+    for (let i = 0; i < 5; i++) await events.flush();
+    expect(stored.map((batch) => batch.length)).toEqual([1000, 1000, 500]);
+    expect(stored.flat()).toEqual(Array.from({ length: 2500 }, (_, n) => String(n)));
+    await events.close();
+  });
+
+  it('keeps at most maxPending, dropping the oldest and saying so', async () => {
+    const { lines, log } = recordingLog();
+    const events = createEvents({
+      log,
+      flushMs: 60_000,
+      maxBatch: 10_000,
+      maxPending: 100,
+      sink: async () => {
+        throw new Error('database down');
+      },
+    });
+    for (let n = 0; n < 150; n++) events.emit({ name: 'idp.chosen', data: { n } });
+    await events.flush();
+    expect(lines.at(-1)).toMatchObject({ level: 'warn', message: 'business events not stored yet' });
+    expect(lines.at(-1)?.object).toMatchObject({ pending: 100, lost: 50 });
+    await events.close();
+    expect(lines.at(-1)).toMatchObject({ level: 'warn', message: 'business events not stored' });
+    expect(lines.at(-1)?.object).toMatchObject({ lost: 100 });
+  });
+});
