@@ -46,6 +46,7 @@ import type { SessionLifetime } from './op/session-lifetime.ts';
 import { type Availability, createAvailability } from './rp/availability.ts';
 import { createIdpClients } from './rp/identity-providers.ts';
 import { IDP_LOGOUT_SLOT } from './rp/logout.ts';
+import { recentlyReachable, tcpReachable } from './rp/reachable.ts';
 import type { Kv } from './store/kv.ts';
 import type { AdapterOptions, OidcClientSource } from './store/oidc-adapter.ts';
 import type { Registry } from './store/registry-cache.ts';
@@ -373,6 +374,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     grantIdentities,
     idpClients,
     availability,
+    reachable: recentlyReachable(tcpReachable()),
     callbackUrl,
     subSecret: deps.secrets.subSecret,
     session: deps.session,

@@ -21,6 +21,7 @@ import { buildIdpAuthorizationUrl } from '../rp/authorize.ts';
 import type { Availability } from '../rp/availability.ts';
 import { authenticateAtIdp, type IdpAuthentication } from '../rp/callback.ts';
 import type { IdpClients } from '../rp/identity-providers.ts';
+import type { Reachable } from '../rp/reachable.ts';
 import { boundToBrowser } from '../rp/transaction.ts';
 import type { Registry } from '../store/registry-cache.ts';
 import type { Slot, Stored } from '../store/slot.ts';
@@ -67,6 +68,8 @@ export interface LoginDependencies {
   grantIdentities: Slot<GrantIdentity>;
   idpClients: IdpClients;
   availability: Availability;
+  /** Whether the IdP's login page takes a connection now (rp/reachable.ts); absent = not checked. */
+  reachable?: Reachable | undefined;
   callbackUrl: string;
   subSecret: string;
   /** Lifetime of the hub session (SSO between SPs). */
@@ -261,6 +264,18 @@ async function leaveFor(
   } catch (error) {
     if (error instanceof RelaisError) return backToMire(deps, stored, idp.uid, error, email);
     throw error;
+  }
+  // An IdP gone since the last probe would leave the citizen on the browser's connection error:
+  // its login page is checked first (one TCP connect, remembered a moment), and the mire says so.
+  if (deps.reachable && !(await deps.reachable(departure.url))) {
+    deps.availability.recordLoginFailure(idp.uid);
+    return backToMire(
+      deps,
+      stored,
+      idp.uid,
+      new RelaisError('R2002', { detail: `${idp.uid}: unreachable` }),
+      email,
+    );
   }
   await write(deps, stored, (record) => leaveForIdp(record, departure.transaction, email));
   deps.events.emit({

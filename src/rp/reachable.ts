@@ -25,3 +25,20 @@ export function tcpReachable(timeoutMs: number = REACHABLE_TIMEOUT_MS): Reachabl
       socket.once('error', () => done(false));
     });
 }
+
+/**
+ * The same check, remembered a moment when it succeeds (per host and port): a busy hub checks an
+ * IdP that answers a few times a second at most, and one that stops answering at once.
+ */
+export function recentlyReachable(inner: Reachable, freshMs = 2000, now: () => number = Date.now): Reachable {
+  const reached = new Map<string, number>();
+  return async (endpoint) => {
+    const key = `${endpoint.hostname}:${endpoint.port}`;
+    const at = reached.get(key);
+    if (at !== undefined && now() - at < freshMs) return true;
+    const up = await inner(endpoint);
+    if (up) reached.set(key, now());
+    else reached.delete(key);
+    return up;
+  };
+}

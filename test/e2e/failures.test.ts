@@ -53,6 +53,8 @@ beforeAll(async () => {
       { uid: 'idp-hang', host: '127.0.0.6', entry: { issuer: silent.url } },
       // Closed by the test between the IdP's login page and its callback.
       { uid: 'idp-dies', host: '127.0.0.8' },
+      // Closed by the test once the hub knows it: its login page is gone when a citizen picks it.
+      { uid: 'idp-gone', host: '127.0.0.10' },
     ],
     sps: [
       { client_id: 'sp-main', client_secret: secret('sp-main') },
@@ -188,6 +190,18 @@ describe('the IdP fails', () => {
     await idp('idp-dies').close();
     await citizen.go(callback);
     await expectMireThenError(citizen, request, 'idp-dies', 'temporarily_unavailable', 'R2002');
+  });
+
+  it('an IdP gone since the last probe is not where the citizen is sent: the mire says so (R2002)', async () => {
+    const first = await start();
+    await first.citizen.chooseIdp('idp-gone');
+    expect(first.citizen.currentPage().url.origin).toBe(idp('idp-gone').issuer);
+    await idp('idp-gone').close();
+    // Past the moment a successful check is remembered (rp/reachable.ts).
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const { citizen, request } = await start();
+    await citizen.chooseIdp('idp-gone');
+    await expectMireThenError(citizen, request, 'idp-gone', 'temporarily_unavailable', 'R2002');
   });
 
   it('an IdP disabled while the citizen is at it brings them back to the mire (R2005), the IdP no longer offered', async () => {

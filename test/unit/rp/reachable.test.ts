@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { REACHABLE_TIMEOUT_MS, tcpReachable } from '../../../src/rp/reachable.ts';
+import { REACHABLE_TIMEOUT_MS, recentlyReachable, tcpReachable } from '../../../src/rp/reachable.ts';
 
 async function listening() {
   const server = createServer((socket) => socket.destroy());
@@ -31,5 +31,32 @@ describe('tcpReachable, the logout check', () => {
     await expect(tcpReachable(100)(new URL('https://192.0.2.1/session/end'))).resolves.toBe(false);
     expect(performance.now() - began).toBeLessThan(1_000);
     await expect(tcpReachable(100)(new URL('https://nowhere.invalid/'))).resolves.toBe(false);
+  });
+});
+
+describe('recentlyReachable', () => {
+  it('remembers a success for a moment, per host and port, and never a failure', async () => {
+    let clock = 0;
+    const asked: string[] = [];
+    let up = true;
+    const check = recentlyReachable(
+      async (endpoint) => {
+        asked.push(endpoint.host);
+        return up;
+      },
+      2000,
+      () => clock,
+    );
+    const idp = new URL('https://idp.example/authorize');
+    expect(await check(idp)).toBe(true);
+    up = false;
+    clock = 1999;
+    expect(await check(idp)).toBe(true);
+    expect(asked).toEqual(['idp.example']);
+    clock = 2000;
+    expect(await check(idp)).toBe(false);
+    expect(await check(idp)).toBe(false);
+    expect(asked).toHaveLength(3);
+    expect(await check(new URL('https://other.example/'))).toBe(false);
   });
 });
