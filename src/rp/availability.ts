@@ -11,6 +11,8 @@ export interface AvailabilityOptions {
   /** Which IdPs exist: the active ones are probed. */
   registry: Registry;
   intervalMs?: number;
+  /** How often a greyed IdP is probed again; default 2 s. */
+  recheckMs?: number;
   probeTimeoutMs?: number;
   /** Consecutive failed probes, or outage-type login failures within the window, that grey an IdP. */
   failuresToMarkDown?: number;
@@ -44,13 +46,15 @@ export interface Availability {
  * Worst case to grey a dead IdP, counted from its last good probe:
  *   failuresToMarkDown × intervalMs + probeTimeoutMs   (a refused connection fails at once)
  * = 2 × 10 s + 3 s = 23 s with these defaults, under the 30 s of issue 3 §2.
- * Failed real logins grey it sooner. It comes back at the first good probe: ≤ intervalMs + answer.
+ * Failed real logins grey it sooner. It comes back at the first good probe, a greyed IdP being
+ * probed every recheckMs: ≤ recheckMs + answer.
  */
 export const AVAILABILITY_DEFAULTS = {
   intervalMs: 10_000,
   probeTimeoutMs: 3_000,
   failuresToMarkDown: 2,
   loginFailureWindowMs: 60_000,
+  recheckMs: 2_000,
 } as const;
 
 interface Observation {
@@ -63,6 +67,7 @@ interface Observation {
 
 export function createAvailability(options: AvailabilityOptions): Availability {
   const { intervalMs, probeTimeoutMs, failuresToMarkDown, loginFailureWindowMs } = settings(options);
+  const recheckMs = options.recheckMs ?? AVAILABILITY_DEFAULTS.recheckMs;
   const fetchFn = options.fetch ?? globalThis.fetch;
   const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const now = options.now ?? Date.now;
@@ -70,6 +75,7 @@ export function createAvailability(options: AvailabilityOptions): Availability {
   const inFlight = new Map<string, Promise<void>>();
   let stopping = new AbortController();
   let timer: ReturnType<typeof setInterval> | undefined;
+  let recheck: ReturnType<typeof setInterval> | undefined;
 
   const observe = (uid: string): Observation => {
     let observation = observations.get(uid);
@@ -124,6 +130,12 @@ export function createAvailability(options: AvailabilityOptions): Availability {
     return run;
   };
 
+  /** Only the IdPs greyed now (their probes are cheap: an IdP that refuses fails at once). */
+  const probeDown = async (): Promise<void> => {
+    const down = activeIdentityProviders(options.registry).filter((idp) => observations.get(idp.uid)?.down);
+    await Promise.allSettled(down.map(probeOne));
+  };
+
   const probeNow = async (): Promise<void> => {
     try {
       const active = activeIdentityProviders(options.registry);
@@ -158,10 +170,15 @@ export function createAvailability(options: AvailabilityOptions): Availability {
       void probeNow();
       timer = setInterval(() => void probeNow(), intervalMs);
       timer.unref();
+      // A greyed IdP is probed more often: it comes back within seconds of answering again.
+      recheck = setInterval(() => void probeDown(), recheckMs);
+      recheck.unref();
     },
     stop() {
       clearInterval(timer);
+      clearInterval(recheck);
       timer = undefined;
+      recheck = undefined;
       stopping.abort();
       stopping = new AbortController();
       inFlight.clear();

@@ -411,14 +411,36 @@ describe('background probing', () => {
     availability.stop();
   });
 
-  it('unrefs its timer so that it never keeps the process alive', async () => {
+  it('probes a greyed IdP every 2 s, so that it is back within seconds of answering again', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const { availability, net } = await setup([idp('a')], {
+      [wellKnown('a')]: discovery('https://a.example'),
+    });
+    availability.start();
+    await vi.advanceTimersByTimeAsync(0);
+    // Two logins failed on an outage: greyed at once, without waiting for the 10 s probes.
+    availability.recordLoginFailure('a');
+    availability.recordLoginFailure('a');
+    expect(availability.isAvailable('a')).toBe(false);
+    const before = net.calls.length;
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(net.calls.length).toBe(before + 1);
+    expect(availability.isAvailable('a')).toBe(true);
+    // Available again: only the 10 s round probes it.
+    await vi.advanceTimersByTimeAsync(6_000);
+    expect(net.calls.length).toBe(before + 1);
+    availability.stop();
+  });
+
+  it('unrefs its timers so that they never keep the process alive', async () => {
     const unref = vi.fn();
     const spy = vi
       .spyOn(globalThis, 'setInterval')
       .mockReturnValue({ unref } as unknown as ReturnType<typeof setInterval>);
     const { availability } = await setup([idp('a')], { [wellKnown('a')]: discovery('https://a.example') });
     availability.start();
-    expect(unref).toHaveBeenCalledOnce();
+    // The round timer and the recheck of greyed IdPs.
+    expect(unref).toHaveBeenCalledTimes(2);
     availability.stop();
     spy.mockRestore();
   });
