@@ -27,7 +27,7 @@ import { createRateLimiter, type SharedCounters } from './http/rate-limit.ts';
 import { createRequestLimits, type RequestLimits } from './http/request-limits.ts';
 import { securityHeaders, setSecurityHeaders } from './http/security.ts';
 import { aboutModel, errorCodesModel, errorModel } from './http/view-models.ts';
-import { WAY_BACK_COOKIE, wayBackCookies } from './http/way-back-cookie.ts';
+import { wayBackCookies } from './http/way-back-cookie.ts';
 import { type LoginDependencies, silentLogin } from './login/flow.ts';
 import { hubSessionSlot } from './login/hub-session.ts';
 import { LOGIN_SLOT } from './login/record.ts';
@@ -40,7 +40,7 @@ import { interactionsOf } from './op/interaction.ts';
 import { endSessionChain } from './op/logout.ts';
 import { mountProvider, type ProviderRoutes, providerRoutes } from './op/mount.ts';
 import { observeProvider } from './op/observe.ts';
-import { createProvider, INTERACTION_TTL, type OidcAdapterFactory } from './op/provider.ts';
+import { createProvider, type OidcAdapterFactory } from './op/provider.ts';
 import { scopeClaimsOf } from './op/scopes.ts';
 import type { SessionLifetime } from './op/session-lifetime.ts';
 import { type Availability, createAvailability } from './rp/availability.ts';
@@ -243,6 +243,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     encryptionKey: deps.secrets.encryptionKey,
     issuer: deps.issuer,
     registry: deps.registry,
+    secure,
   });
   const pages = createPages({
     wayBack,
@@ -301,26 +302,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
       session: deps.session,
       pages: pages.providerPages,
       // The way back kept by the browser too, for when the store cannot tell it (http/way-back-cookie.ts).
-      onInteraction: (ctx, { uid, params }) => {
-        const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
-        const clientId = text(params['client_id']);
-        const redirectUri = text(params['redirect_uri']);
-        const value =
-          clientId &&
-          redirectUri &&
-          wayBack.seal(uid, { clientId, redirectUri, state: text(params['state']) });
-        if (value) {
-          ctx.cookies.set(WAY_BACK_COOKIE, value, {
-            httpOnly: true,
-            sameSite: 'lax',
-            secure,
-            path: '/',
-            maxAge: INTERACTION_TTL * 1000,
-            signed: false,
-            overwrite: true,
-          });
-        }
-      },
+      onInteraction: wayBack.keep,
       // ProConnect's prompt=none answered from the hub session (login/flow.ts), bound at request time.
       silentLogin: profile === 'proconnect' ? (request) => silentLogin(login, request) : undefined,
     });

@@ -4,8 +4,10 @@
 // (store/seal.ts: nothing readable, nothing forgeable), in one cookie set when the login starts,
 // and an error page whose login record is unreadable or gone links straight to the SP with its
 // error: a way back that needs nothing from the hub.
+import type { KoaContextWithOIDC } from 'oidc-provider';
 import { z } from 'zod';
 import { ERRORS, type ErrorCode, withCode } from '../errors.ts';
+import { INTERACTION_TTL } from '../op/provider.ts';
 import type { Registry } from '../store/registry-cache.ts';
 import { seal, unseal } from '../store/seal.ts';
 
@@ -23,11 +25,8 @@ const wayBackSchema = z.object({
 });
 
 export interface WayBackCookies {
-  /** The sealed cookie value for this login, or undefined when too long to keep. */
-  seal(
-    uid: string,
-    params: { clientId: string; redirectUri: string; state?: string | undefined },
-  ): string | undefined;
+  /** Sets the cookie as a login starts (oidc-provider's interaction, its client and redirect_uri checked). */
+  keep(ctx: KoaContextWithOIDC, interaction: { uid: string; params: Record<string, unknown> }): void;
   /** The SP's redirect_uri with this error and its code (R5003: `temporarily_unavailable`), for this login only. */
   link(
     cookie: string | undefined,
@@ -40,16 +39,25 @@ export function wayBackCookies(options: {
   encryptionKey: Buffer;
   issuer: string;
   registry: Registry;
+  /** `Secure` cookie (an https issuer). */
+  secure: boolean;
 }): WayBackCookies {
   return {
-    seal(uid, { clientId, redirectUri, state }) {
-      const value = seal(options.encryptionKey, AAD, {
-        u: uid,
-        c: clientId,
-        r: redirectUri,
-        ...(state ? { s: state } : {}),
+    keep(ctx, { uid, params }) {
+      const text = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
+      const [c, r, s] = [text(params['client_id']), text(params['redirect_uri']), text(params['state'])];
+      if (!c || !r) return;
+      const value = seal(options.encryptionKey, AAD, { u: uid, c, r, ...(s ? { s } : {}) });
+      if (value.length > MAX_COOKIE) return;
+      ctx.cookies.set(WAY_BACK_COOKIE, value, {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: options.secure,
+        path: '/',
+        maxAge: INTERACTION_TTL * 1000,
+        signed: false,
+        overwrite: true,
       });
-      return value.length <= MAX_COOKIE ? value : undefined;
     },
     link(cookie, uid, code) {
       if (!cookie) return undefined;
