@@ -479,7 +479,32 @@ function releasedTo(
 export async function cancel(deps: LoginDependencies, uid: string): Promise<Step> {
   const stored = await readLogin(deps, uid);
   const failure = cancellation(stored.value);
+  // Leaving a mire whose every IdP is greyed as down is no choice of the citizen's: the SP learns
+  // that no IdP was available (R2002), not that the citizen cancelled (R4001).
+  if (failure.code === 'R4001' && deps.profile === 'franceconnect' && everyIdpDown(deps, stored.value)) {
+    return failToSp(
+      deps,
+      stored,
+      new RelaisError('R2002', { detail: 'every identity provider is unavailable' }),
+    );
+  }
   return failToSp(deps, stored, new RelaisError(failure.code, { detail: failure.detail }));
+}
+
+/** The mire of this login offers nothing, and only because its IdPs are measured down. */
+function everyIdpDown(deps: LoginDependencies, record: LoginRecord): boolean {
+  const login = stillOpen(record);
+  const sp = serviceProviderOf(deps, login);
+  const entries = mireEntries(
+    deps.registry.identityProviders(),
+    sp,
+    login.request.acr,
+    deps.availability.isAvailable,
+  );
+  return (
+    entries.some((entry) => entry.reason === 'temporarily_unavailable') &&
+    !entries.some((entry) => entry.available)
+  );
 }
 
 /**

@@ -59,6 +59,8 @@ beforeAll(async () => {
     sps: [
       { client_id: 'sp-main', client_secret: secret('sp-main') },
       { client_id: 'sp-email', client_secret: secret('sp-email'), scope: 'openid email' },
+      // Its only IdP is down.
+      { client_id: 'sp-down-only', client_secret: secret('sp-down-only'), identity_providers: ['idp-down'] },
     ],
   });
 });
@@ -147,6 +149,16 @@ describe('the citizen gives up', () => {
     const { citizen, request } = await start();
     await citizen.cancelOnMire();
     expectError(citizen, request, 'access_denied', 'R4001');
+  });
+
+  it('leaving a mire whose every IdP is down sends temporarily_unavailable (R2002), not a cancellation', async () => {
+    // Measured down (its probes fail too: nothing listens there).
+    federation.hub.availability.recordLoginFailure('idp-down');
+    federation.hub.availability.recordLoginFailure('idp-down');
+    const { citizen, request } = await start('sp-down-only');
+    expect(citizen.currentPage().html).not.toContain('name="idp" value="idp-down"');
+    await citizen.cancelOnMire();
+    expectError(citizen, request, 'temporarily_unavailable', 'R2002');
   });
 
   it('refusing the consent sends access_denied (R4002)', async () => {
