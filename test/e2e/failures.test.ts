@@ -10,6 +10,7 @@ import {
   authorizeRequest,
   type Federation,
   freePort,
+  mockIdp,
   spClient,
   startFederation,
 } from '../support/federation.ts';
@@ -78,11 +79,7 @@ afterEach(() => {
   }
 });
 
-function idp(uid: string) {
-  const found = federation.idps.get(uid);
-  if (!found) throw new Error(`no mock IdP ${uid}`);
-  return found;
-}
+const idp = (uid: string) => mockIdp(federation, uid);
 
 /** The citizen on the mire of a valid FC v2 request. */
 async function start(spId = 'sp-main', params: Record<string, string | undefined> = {}) {

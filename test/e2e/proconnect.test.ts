@@ -8,7 +8,9 @@ import { Citizen, expectSpError } from '../support/citizen.ts';
 import {
   authorizeRequest,
   type Federation,
+  mockIdp,
   PRO_SP_SCOPE,
+  resetMisbehaviours,
   spClient,
   startFederation,
 } from '../support/federation.ts';
@@ -38,15 +40,9 @@ beforeAll(async () => {
 });
 
 afterAll(() => federation?.close());
-afterEach(() => {
-  for (const idp of federation.idps.values()) idp.setMisbehaviour({});
-});
+afterEach(() => resetMisbehaviours(federation));
 
-function idp(uid: string) {
-  const found = federation.idps.get(uid);
-  if (!found) throw new Error(`no IdP ${uid}`);
-  return found;
-}
+const idp = (uid: string) => mockIdp(federation, uid);
 
 /** An SP starts a ProConnect login: no prompt, no acr_values unless given. */
 async function start(spId = 'sp-pro', params: Record<string, string | undefined> = {}) {

@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Misbehaviour } from '../../src/mock-idp/index.ts';
 import { expectSpError } from '../support/citizen.ts';
-import { type Federation, startFederation } from '../support/federation.ts';
+import { type Federation, mockIdp, resetMisbehaviours, startFederation } from '../support/federation.ts';
 import { expectMireBanner, startLogin } from '../support/security.ts';
 import { redeemCode } from '../support/sp-login.ts';
 
@@ -25,15 +25,9 @@ beforeAll(async () => {
 });
 
 afterAll(() => federation?.close());
-afterEach(() => {
-  for (const idp of federation.idps.values()) idp.setMisbehaviour({});
-});
+afterEach(() => resetMisbehaviours(federation));
 
-function idp(uid: string) {
-  const found = federation.idps.get(uid);
-  if (!found) throw new Error(`no mock IdP ${uid}`);
-  return found;
-}
+const idp = (uid: string) => mockIdp(federation, uid);
 
 /** The citizen logs in at the IdP; returns the callback the IdP sent, and the hub's answer to it. */
 async function loginAt(idpUid: string, misbehaviour: Misbehaviour) {

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Forgery, Misbehaviour } from '../../src/mock-idp/index.ts';
 import { expectSpError } from '../support/citizen.ts';
-import { type Federation, startFederation } from '../support/federation.ts';
+import { type Federation, mockIdp, resetMisbehaviours, startFederation } from '../support/federation.ts';
 import { expectMireBanner, startLogin } from '../support/security.ts';
 import { completeLogin } from '../support/sp-login.ts';
 
@@ -24,15 +24,9 @@ beforeAll(async () => {
 });
 
 afterAll(() => federation?.close());
-afterEach(() => {
-  for (const idp of federation.idps.values()) idp.setMisbehaviour({});
-});
+afterEach(() => resetMisbehaviours(federation));
 
-function idp(uid: string) {
-  const found = federation.idps.get(uid);
-  if (!found) throw new Error(`no mock IdP ${uid}`);
-  return found;
-}
+const idp = (uid: string) => mockIdp(federation, uid);
 
 /** Each IdP with the algorithm configured for it, and the forgeries of its JWTs. */
 const CASES: Array<[idpUid: string, configured: string, forgeries: Forgery[]]> = [

@@ -4,7 +4,7 @@
 // it with R2003), no code reaches the SP. The genuine answer logs the citizen in.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectSpError } from '../support/citizen.ts';
-import { type Federation, startFederation } from '../support/federation.ts';
+import { type Federation, resetMisbehaviours, startFederation } from '../support/federation.ts';
 import { expectMireBanner, startLogin } from '../support/security.ts';
 import { completeLogin } from '../support/sp-login.ts';
 
@@ -22,9 +22,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => federation?.close());
-afterEach(() => {
-  for (const idp of federation.idps.values()) idp.setMisbehaviour({});
-});
+afterEach(() => resetMisbehaviours(federation));
 
 const now = () => Math.floor(Date.now() / 1000);
 

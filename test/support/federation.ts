@@ -264,3 +264,15 @@ export async function authorizeRequest(
     redirectUri,
   };
 }
+
+/** The federation's mock IdP `uid` (a test's typo fails loudly). */
+export function mockIdp(federation: Federation, uid: string): MockIdp {
+  const found = federation.idps.get(uid);
+  if (!found) throw new Error(`no mock IdP ${uid}`);
+  return found;
+}
+
+/** Every mock IdP of the federation back to its honest self (after a test that made one misbehave). */
+export function resetMisbehaviours(federation: Federation): void {
+  for (const idp of federation.idps.values()) idp.setMisbehaviour({});
+}
