@@ -1,11 +1,12 @@
 // Where the rate limits (http/rate-limit.ts) apply, and how a refusal is answered: before any
 // interaction, store key or event row exists.
-// - The citizen's routes count per client address: /authorize (GET, and POST through fastify), the
-//   resume, the interaction pages, the IdP callbacks, the logout. A refusal is the hub's page
-//   (R5001, 429, Retry-After).
-// - The back channel counts per client_id: /token, /userinfo, introspection and revocation, at the
-//   moment oidc-provider looks the client up (authenticated at /token and introspection, the
-//   token's holder at /userinfo) — before a code is consumed or a claim read. A refusal is JSON.
+// - The citizen's routes count per client address (IPv6: per /64): /authorize (however reached;
+//   POST /authorize counts as the GET it turns into), the resume, the interaction pages, the IdP
+//   callbacks, the logout. A refusal is the hub's page (R5001, 429, Retry-After).
+// - The back channel counts per client_id: /token, /userinfo, introspection and revocation. Judged
+//   when oidc-provider looks the client up (before a code is consumed or a claim read), counted
+//   once the client proved itself (its credentials, or its token at /userinfo): a client_id is
+//   public, and failed attempts must not use up an SP's allowance. A refusal is JSON.
 // - Every back-channel route (discovery, /jwks, /token, /userinfo, introspection, revocation) also
 //   counts per address at the back channel's limit: a flood of made-up tokens names no client.
 // Static assets, health and metrics are never limited.
