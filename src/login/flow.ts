@@ -26,6 +26,7 @@ import { boundToBrowser } from '../rp/transaction.ts';
 import type { Registry } from '../store/registry-cache.ts';
 import type { Slot, Stored } from '../store/slot.ts';
 import {
+  authenticatedWithin,
   canReuse,
   type HubSession,
   type HubSessions,
@@ -182,8 +183,8 @@ export async function showLogin(deps: LoginDependencies, uid: string): Promise<S
   }
   const session = await loadHubSession(deps.hubSessions, login.citizenSessionId, deps.session);
   if (deps.profile === 'proconnect') return showAgentLogin(deps, stored, login, sp, session);
-  const { acr: required, idpHint } = login.request;
-  if (session && canReuse(session, sp, { required, idpHint }, deps.registry)) {
+  const { acr: required, idpHint, maxAge } = login.request;
+  if (session && canReuse(session, sp, { required, idpHint, maxAge }, deps.registry)) {
     // SSO: no mire, no IdP; the consent for this SP is still asked.
     const identified = await write(deps, stored, (record) => identify(record, session));
     return consentStep(deps, identified, sp, session);
@@ -668,6 +669,7 @@ async function showAgentLogin(
     session &&
     !failure &&
     !promptsOf(login).has('login') &&
+    authenticatedWithin(session, login.request.maxAge) &&
     reusableIdp(deps, session, sp, { idpHint, loginHint: login.request.loginHint });
   if (session && idp) {
     // The SSO: the session's IdP login stands for this SP too, at the level it reached; an SP

@@ -119,10 +119,20 @@ export function hubSessionFor(
 export function canReuse(
   session: HubSession,
   sp: ServiceProvider,
-  request: { required: Acr; idpHint: string | undefined },
+  request: { required: Acr; idpHint: string | undefined; maxAge: number | undefined },
   registry: Registry,
 ): boolean {
   if (request.idpHint !== undefined && request.idpHint !== session.idpUid) return false;
+  if (!authenticatedWithin(session, request.maxAge)) return false;
   if (!registry.identityProvidersFor(sp).some((idp) => idp.uid === session.idpUid)) return false;
   return ssoSatisfies(session.acr, request.required);
+}
+
+/** The session's IdP authentication is no older than max_age (OIDC Core 3.1.2.1), when one is asked. */
+export function authenticatedWithin(
+  session: HubSession,
+  maxAge: number | undefined,
+  now: number = Math.floor(Date.now() / 1000),
+): boolean {
+  return maxAge === undefined || now - session.authTime <= maxAge;
 }

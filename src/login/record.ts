@@ -39,6 +39,8 @@ const requestSchema = z.object({
   uiLocales: z.string().optional(),
   scope: z.string(),
   claims: z.string().optional(),
+  /** The SP's max_age, in seconds: an SSO may not stand for an authentication older than it. */
+  maxAge: z.number().int().nonnegative().optional(),
 });
 
 const errorCodeSchema = z.custom<ErrorCode>((code) => typeof code === 'string' && isErrorCode(code));

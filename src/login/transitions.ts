@@ -46,6 +46,7 @@ export function openLogin(
       ...optional('idpHint', params['idp_hint']),
       ...optional('uiLocales', params['ui_locales']),
       ...optional('claims', params['claims']),
+      ...maxAgeOf(params['max_age']),
       ...(profile === 'proconnect'
         ? {
             ...optional('loginHint', params['login_hint']),
@@ -152,4 +153,10 @@ export const isOpen = (record: LoginRecord): record is OpenLogin => OPEN.include
 /** A login still under way, or R4003 (done or failed: refresh or back after its end). */
 export function stillOpen(record: LoginRecord): OpenLogin {
   return expect(record, 'created', 'at_idp', 'identified');
+}
+
+/** max_age as oidc-provider checked it (a non-negative integer, sent as a string or a number). */
+function maxAgeOf(value: unknown): { maxAge?: number } {
+  const maxAge = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
+  return Number.isSafeInteger(maxAge) && maxAge >= 0 ? { maxAge } : {};
 }

@@ -115,6 +115,26 @@ describe('SSO between SPs', () => {
     expect(isMire(next.citizen)).toBe(true);
   });
 
+  it('honours max_age: an SSO older than it sends the citizen back to the IdP, and the id_token says when', async () => {
+    const { browser, first } = await firstLogin();
+    // Within max_age: the SSO stands, auth_time is the first login's.
+    const within = await arrive(browser, 'sp-2', { max_age: '3600' });
+    expect(isConsent(within.citizen)).toBe(true);
+    await within.citizen.consent('accept');
+    const reused = await redeem(within);
+    expect(reused.idToken.auth_time).toBe(first.idToken.auth_time);
+    // Older than max_age: the mire, then a fresh IdP login, its auth_time in the id_token.
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const stale = await arrive(browser, 'sp-2', { max_age: '1' });
+    expect(isMire(stale.citizen)).toBe(true);
+    await stale.citizen.chooseIdp('idp-a');
+    await stale.citizen.loginAs('standard');
+    await stale.citizen.consent('accept');
+    const fresh = await redeem(stale);
+    expect(fresh.idToken.auth_time).toBeGreaterThan(Number(first.idToken.auth_time));
+    expect(Math.floor(Date.now() / 1000) - Number(fresh.idToken.auth_time)).toBeLessThanOrEqual(5);
+  });
+
   it('breaks SSO for eidas2: a fresh IdP login is always needed', async () => {
     const { browser } = await firstLogin();
     const next = await arrive(browser, 'sp-2', { acr_values: 'eidas2' });

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type * as client from 'openid-client';
 import { describe, expect, it } from 'vitest';
 import {
+  authenticatedWithin,
   endHubSession,
   HUB_SESSION_FIELDS,
   type HubSession,
@@ -128,5 +129,16 @@ describe('logsOutAtIdp', () => {
   it("keeps the token when the IdP's client cannot be built: the logout may still need it", async () => {
     const failing: IdpClients = { get: () => Promise.reject(new Error('discovery failed')) };
     await expect(logsOutAtIdp(failing, 'idp-a')).resolves.toBe(true);
+  });
+});
+
+describe('authenticatedWithin (max_age)', () => {
+  const session = { authTime: 1_000 } as Parameters<typeof authenticatedWithin>[0];
+  it('holds without max_age, and within it; not past it', () => {
+    expect(authenticatedWithin(session, undefined, 999_999)).toBe(true);
+    expect(authenticatedWithin(session, 60, 1_060)).toBe(true);
+    expect(authenticatedWithin(session, 60, 1_061)).toBe(false);
+    expect(authenticatedWithin(session, 0, 1_000)).toBe(true);
+    expect(authenticatedWithin(session, 0, 1_001)).toBe(false);
   });
 });
