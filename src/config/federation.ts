@@ -75,6 +75,41 @@ export const habilitationSchema = z
   .strict();
 export type Habilitation = z.infer<typeof habilitationSchema>;
 
+/** What the hub encrypts to an SP (JWE, nested in the signature): FranceConnect+'s algorithms. */
+export const ENCRYPTION_ALGS = ['ECDH-ES', 'RSA-OAEP-256'] as const;
+export const ENCRYPTION_ENCS = ['A256GCM'] as const;
+
+/** An SP asking encrypted tokens gives its keys; an `_enc` goes with its `_alg`. */
+function encryptionKeys(
+  sp: {
+    jwks_uri?: string | undefined;
+    jwks?: unknown;
+    id_token_encrypted_response_alg?: string | undefined;
+    id_token_encrypted_response_enc?: string | undefined;
+    userinfo_encrypted_response_alg?: string | undefined;
+    userinfo_encrypted_response_enc?: string | undefined;
+  },
+  ctx: z.RefinementCtx,
+) {
+  for (const what of ['id_token', 'userinfo'] as const) {
+    const alg = sp[`${what}_encrypted_response_alg`];
+    if (sp[`${what}_encrypted_response_enc`] && !alg) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [`${what}_encrypted_response_enc`],
+        message: `needs ${what}_encrypted_response_alg`,
+      });
+    }
+    if (alg && !sp.jwks_uri && !sp.jwks) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['jwks_uri'],
+        message: `${what} encryption needs jwks_uri or jwks`,
+      });
+    }
+  }
+}
+
 export const serviceProviderSchema = z
   .object({
     client_id: z.string().min(1).max(255),
@@ -86,6 +121,11 @@ export const serviceProviderSchema = z
     acr_values: z.array(acrSchema).min(1).default(['eidas1']),
     id_token_signed_response_alg: z.enum(['ES256', 'RS256']).default('ES256'),
     userinfo_signed_response_alg: z.enum(['ES256', 'RS256']).default('ES256'),
+    /** The id_token and userinfo encrypted to the SP's key (signed, then encrypted). */
+    id_token_encrypted_response_alg: z.enum(ENCRYPTION_ALGS).optional(),
+    id_token_encrypted_response_enc: z.enum(ENCRYPTION_ENCS).optional(),
+    userinfo_encrypted_response_alg: z.enum(ENCRYPTION_ALGS).optional(),
+    userinfo_encrypted_response_enc: z.enum(ENCRYPTION_ENCS).optional(),
     token_endpoint_auth_method: z
       .enum(['client_secret_post', 'client_secret_basic', 'private_key_jwt'])
       .default('client_secret_post'),
@@ -101,7 +141,8 @@ export const serviceProviderSchema = z
     active: z.boolean().default(true),
   })
   .strict()
-  .superRefine(clientCredentials);
+  .superRefine(clientCredentials)
+  .superRefine(encryptionKeys);
 export type ServiceProvider = z.infer<typeof serviceProviderSchema>;
 
 export const identityProviderSchema = z

@@ -7,7 +7,7 @@ import Provider, {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import { ACR_LEVELS } from '../acr.ts';
-import { splitScope } from '../config/federation.ts';
+import { ENCRYPTION_ALGS, ENCRYPTION_ENCS, splitScope } from '../config/federation.ts';
 import type { ProfileName } from '../config/index.ts';
 import { RelaisError } from '../errors.ts';
 import type { Registry } from '../store/registry-cache.ts';
@@ -131,6 +131,13 @@ export function createProvider(options: ProviderOptions): Provider {
       userinfoSigningAlgValues: ['ES256', 'RS256'],
       clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256'],
       introspectionSigningAlgValues: ['ES256', 'RS256'],
+      idTokenEncryptionAlgValues: [...ENCRYPTION_ALGS],
+      idTokenEncryptionEncValues: [...ENCRYPTION_ENCS],
+      userinfoEncryptionAlgValues: [...ENCRYPTION_ALGS],
+      userinfoEncryptionEncValues: [...ENCRYPTION_ENCS],
+      // Not offered to data providers yet, but never advertised weaker than the SPs'.
+      introspectionEncryptionAlgValues: [...ENCRYPTION_ALGS],
+      introspectionEncryptionEncValues: [...ENCRYPTION_ENCS],
     },
     // The level reached rides on the access token, for the data providers' introspection.
     extraTokenClaims: (ctx, token) => {
@@ -182,6 +189,8 @@ export function createProvider(options: ProviderOptions): Provider {
       deviceFlow: { enabled: false },
       backchannelLogout: { enabled: false },
       requestObjects: { enabled: false },
+      // id_token and userinfo encrypted to the SPs that ask it (op/clients.ts); discovery lists how.
+      encryption: { enabled: true },
     },
     // oidc-provider runs extraParams validators after the client and the redirect URI are trusted:
     // the one step whose errors reach the SP's redirect_uri with state and iss. The FC v2 rules hang there.

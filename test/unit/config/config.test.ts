@@ -80,6 +80,33 @@ describe('the federation file', () => {
     expect((error as Error).message).toContain('serviceProviders[0] (sp-1).client_secret');
   });
 
+  it('takes an SP’s encryption with its keys only, and an _enc only with its _alg', () => {
+    const key = { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', use: 'enc', alg: 'ECDH-ES', kid: 'enc-1' };
+    const encrypted = { ...sp, id_token_encrypted_response_alg: 'ECDH-ES', jwks: { keys: [key] } };
+    expect(parseFederation({ serviceProviders: [encrypted] }, false).serviceProviders[0]).toMatchObject({
+      id_token_encrypted_response_alg: 'ECDH-ES',
+    });
+    expect(() =>
+      parseFederation(
+        { serviceProviders: [{ ...sp, userinfo_encrypted_response_alg: 'RSA-OAEP-256' }] },
+        false,
+      ),
+    ).toThrow(/userinfo encryption needs jwks_uri or jwks/);
+    expect(() =>
+      parseFederation(
+        { serviceProviders: [{ ...encrypted, userinfo_encrypted_response_enc: 'A256GCM' }] },
+        false,
+      ),
+    ).toThrow(/needs userinfo_encrypted_response_alg/);
+    // RSA-OAEP (SHA-1) and key wrapping are not offered.
+    expect(() =>
+      parseFederation(
+        { serviceProviders: [{ ...encrypted, id_token_encrypted_response_alg: 'RSA-OAEP' }] },
+        false,
+      ),
+    ).toThrow(/id_token_encrypted_response_alg/);
+  });
+
   it('refuses http outside loopback unless explicitly allowed', () => {
     const insecure = { serviceProviders: [{ ...sp, redirect_uris: ['http://sp.example/callback'] }] };
     expect(() => parseFederation(insecure, false)).toThrow(

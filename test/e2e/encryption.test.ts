@@ -1,0 +1,107 @@
+// FranceConnect+'s encrypted tokens, from an SP's side (openid-client): an SP that registered an
+// encryption key gets its id_token and its userinfo signed by the hub, then encrypted to that key
+// (ECDH-ES or RSA-OAEP-256, A256GCM); another SP still gets them signed only. Discovery says how.
+import { exportJWK, generateKeyPair } from 'jose';
+import * as client from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Citizen } from '../support/citizen.ts';
+import { authorizeRequest, type Federation, spClient, startFederation } from '../support/federation.ts';
+import { completeLogin } from '../support/sp-login.ts';
+
+let federation: Federation;
+type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+const keys: Record<string, PrivateKey> = {};
+const secret = (id: string) => `${id}-secret-0123456789-0123456789-abcdef`;
+
+async function encryptionKey(alg: 'ECDH-ES' | 'RSA-OAEP-256', kid: string) {
+  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+  keys[kid] = privateKey;
+  return { ...(await exportJWK(publicKey)), kid, alg, use: 'enc' };
+}
+
+beforeAll(async () => {
+  federation = await startFederation({
+    idps: [{ uid: 'idp-a', host: '127.0.0.2' }],
+    sps: [
+      {
+        client_id: 'sp-ecdh',
+        client_secret: secret('sp-ecdh'),
+        jwks: { keys: [await encryptionKey('ECDH-ES', 'sp-ecdh-enc')] },
+        id_token_encrypted_response_alg: 'ECDH-ES',
+        userinfo_encrypted_response_alg: 'ECDH-ES',
+      },
+      {
+        client_id: 'sp-rsa',
+        client_secret: secret('sp-rsa'),
+        jwks: { keys: [await encryptionKey('RSA-OAEP-256', 'sp-rsa-enc')] },
+        id_token_encrypted_response_alg: 'RSA-OAEP-256',
+        id_token_encrypted_response_enc: 'A256GCM',
+        userinfo_encrypted_response_alg: 'RSA-OAEP-256',
+      },
+      { client_id: 'sp-plain', client_secret: secret('sp-plain') },
+    ],
+  });
+});
+
+afterAll(() => federation?.close());
+
+/** A whole login at the SP; what came over the wire, and what openid-client made of it. */
+async function loginAt(spId: string, decryption?: { alg: string; kid: string }) {
+  const config = await spClient(federation, spId);
+  if (decryption)
+    client.enableDecryptingResponses(config, ['A256GCM'], {
+      key: keys[decryption.kid] as PrivateKey,
+      alg: decryption.alg,
+      kid: decryption.kid,
+    });
+  const request = await authorizeRequest(federation, config);
+  const citizen = await new Citizen(request).go(request.url);
+  const { tokens, idToken } = await completeLogin(federation, { config, request, citizen }, { idp: 'idp-a' });
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, idToken.sub);
+  const raw = await fetch(`${federation.issuer}/userinfo`, {
+    headers: { authorization: `Bearer ${tokens.access_token}` },
+  });
+  return { tokens, idToken, userinfo, rawUserinfo: await raw.text() };
+}
+
+/** A compact JWE has five parts; a JWS three. */
+const parts = (compact: string | undefined) => compact?.split('.').length;
+const header = (compact: string | undefined) =>
+  JSON.parse(Buffer.from(compact?.split('.')[0] ?? '', 'base64url').toString()) as Record<string, unknown>;
+
+describe('encrypted id_token and userinfo', () => {
+  it('lists the encryption algorithms in discovery', async () => {
+    const discovery = (await (
+      await fetch(`${federation.issuer}/.well-known/openid-configuration`)
+    ).json()) as Record<string, string[]>;
+    expect(discovery.id_token_encryption_alg_values_supported).toEqual(['ECDH-ES', 'RSA-OAEP-256']);
+    expect(discovery.id_token_encryption_enc_values_supported).toEqual(['A256GCM']);
+    expect(discovery.userinfo_encryption_alg_values_supported).toEqual(['ECDH-ES', 'RSA-OAEP-256']);
+    expect(discovery.userinfo_encryption_enc_values_supported).toEqual(['A256GCM']);
+    // Nothing weaker anywhere (RSA-OAEP with SHA-1, key wrapping, dir).
+    expect(discovery.introspection_encryption_alg_values_supported).toEqual(['ECDH-ES', 'RSA-OAEP-256']);
+    expect(discovery.introspection_encryption_enc_values_supported).toEqual(['A256GCM']);
+  });
+
+  for (const [spId, alg, kid] of [
+    ['sp-ecdh', 'ECDH-ES', 'sp-ecdh-enc'],
+    ['sp-rsa', 'RSA-OAEP-256', 'sp-rsa-enc'],
+  ] as const) {
+    it(`encrypts both to ${spId}'s key (${alg}, A256GCM), signed inside, and the SP reads them`, async () => {
+      const { tokens, idToken, userinfo, rawUserinfo } = await loginAt(spId, { alg, kid });
+      expect(parts(tokens.id_token)).toBe(5);
+      expect(header(tokens.id_token)).toMatchObject({ alg, enc: 'A256GCM', kid, cty: 'JWT' });
+      expect(parts(rawUserinfo)).toBe(5);
+      expect(header(rawUserinfo)).toMatchObject({ alg, enc: 'A256GCM', kid });
+      expect(idToken.acr).toBe('eidas1');
+      expect(userinfo.sub).toBe(idToken.sub);
+      expect(typeof userinfo.given_name).toBe('string');
+    });
+  }
+
+  it('still only signs for an SP that asked no encryption', async () => {
+    const { tokens, rawUserinfo } = await loginAt('sp-plain');
+    expect(parts(tokens.id_token)).toBe(3);
+    expect(parts(rawUserinfo)).toBe(3);
+  });
+});
