@@ -66,6 +66,8 @@ export interface AppDependencies {
   secrets: Secrets;
   session: SessionLifetime;
   idpTimeoutMs: number;
+  /** From this level on, an SP must receive its identity encrypted (ENCRYPTION_REQUIRED_FROM). */
+  encryptionRequiredFrom?: 'eidas2' | 'eidas3' | undefined;
   /** Cap on an IdP's answer, in bytes (IDP_RESPONSE_MAX_BYTES); default 256 KiB. */
   idpResponseMaxBytes?: number | undefined;
   allowInsecureHttp: boolean;
@@ -293,6 +295,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
       issuer: deps.issuer,
       profile,
       dataScopes: deps.registry.dataScopes(),
+      encryptionRequiredFrom: deps.encryptionRequiredFrom,
       accessTokenTtl: deps.accessTokenTtl,
       registry: deps.registry,
       grantIdentities,

@@ -83,6 +83,11 @@ export const ERRORS = {
     oauth: 'invalid_request',
     description: 'a request parameter is too long',
   },
+  R1016: {
+    status: 400,
+    oauth: 'invalid_request',
+    description: 'this level requires the id_token and userinfo encrypted to you: register an encryption key',
+  },
   R2001: {
     status: 400,
     oauth: 'access_denied',

@@ -82,6 +82,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       session: { idleSeconds: config.sessionTtlSeconds, maxSeconds: config.sessionMaxSeconds },
       idpTimeoutMs: config.idpTimeoutMs,
       idpResponseMaxBytes: config.idpResponseMaxBytes,
+      encryptionRequiredFrom: config.encryptionRequiredFrom,
       allowInsecureHttp: config.allowInsecureHttp,
       logger: options.logger,
       viewsDir: config.viewsDir,

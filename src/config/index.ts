@@ -62,6 +62,11 @@ const envSchema = z.object({
   METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   // Outside demo mode /metrics needs METRICS_TOKEN, unless opened on purpose (a private network).
   METRICS_PUBLIC: flag.default(false),
+  // FranceConnect+: from this level on, an SP must have its id_token and userinfo encrypted to it.
+  ENCRYPTION_REQUIRED_FROM: z
+    .enum(['eidas2', 'eidas3', ''])
+    .optional()
+    .transform((v) => (v ? v : undefined)),
   // Bytes an IdP answer (discovery, JWKS, token, userinfo) may hold; past it the login at that IdP fails.
   IDP_RESPONSE_MAX_BYTES: z.coerce
     .number()
@@ -164,6 +169,8 @@ export interface Config {
   metricsPublic: boolean;
   /** Cap on an IdP's answer. */
   idpResponseMaxBytes: number;
+  /** From this level on, an SP must receive its id_token and userinfo encrypted. */
+  encryptionRequiredFrom: 'eidas2' | 'eidas3' | undefined;
   rateLimits: RateLimitConfig;
   /** Budget of the in-process store, in bytes. */
   memoryStoreBudgetBytes: number;
@@ -246,6 +253,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     metricsToken: e.METRICS_TOKEN,
     metricsPublic: e.METRICS_PUBLIC || demo,
     idpResponseMaxBytes: e.IDP_RESPONSE_MAX_BYTES,
+    encryptionRequiredFrom: e.ENCRYPTION_REQUIRED_FROM,
     rateLimits: {
       enabled: e.RATE_LIMITS === 'on',
       windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,

@@ -40,6 +40,8 @@ export interface ProviderOptions {
   profile: ProfileName;
   /** The data providers' scopes, as the registry had them when this provider was built. */
   dataScopes?: readonly string[];
+  /** From this level on, an SP must receive its identity encrypted (ENCRYPTION_REQUIRED_FROM). */
+  encryptionRequiredFrom?: 'eidas2' | 'eidas3' | undefined;
   /** Seconds an access token lives (ACCESS_TOKEN_TTL_SECONDS); default ACCESS_TOKEN_TTL. */
   accessTokenTtl?: number;
   registry: Registry;
@@ -216,7 +218,13 @@ export function createProvider(options: ProviderOptions): Provider {
         }
         const failure = checkAuthorizationRequest(
           params,
-          { sp, identityProviders: registry.identityProvidersFor(sp), scopeClaims, dataScopes },
+          {
+            sp,
+            identityProviders: registry.identityProvidersFor(sp),
+            scopeClaims,
+            dataScopes,
+            encryptionRequiredFrom: options.encryptionRequiredFrom,
+          },
           rules,
         );
         if (failure) throw new errors.CustomOIDCProviderError(failure.entry.oauth, failure.description);

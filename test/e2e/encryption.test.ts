@@ -29,6 +29,7 @@ beforeAll(async () => {
         jwks: { keys: [await encryptionKey('ECDH-ES', 'sp-ecdh-enc')] },
         id_token_encrypted_response_alg: 'ECDH-ES',
         userinfo_encrypted_response_alg: 'ECDH-ES',
+        acr_values: ['eidas1', 'eidas2'],
       },
       {
         client_id: 'sp-rsa',
@@ -38,8 +39,10 @@ beforeAll(async () => {
         id_token_encrypted_response_enc: 'A256GCM',
         userinfo_encrypted_response_alg: 'RSA-OAEP-256',
       },
-      { client_id: 'sp-plain', client_secret: secret('sp-plain') },
+      { client_id: 'sp-plain', client_secret: secret('sp-plain'), acr_values: ['eidas1', 'eidas2'] },
     ],
+    // FranceConnect+: from eidas2 on, the identity goes encrypted or not at all.
+    env: { ENCRYPTION_REQUIRED_FROM: 'eidas2' },
   });
 });
 
@@ -98,6 +101,18 @@ describe('encrypted id_token and userinfo', () => {
       expect(typeof userinfo.given_name).toBe('string');
     });
   }
+
+  it('refuses eidas2 to an SP without encryption when the federation requires it (R1016), not to one with it', async () => {
+    const plain = await spClient(federation, 'sp-plain');
+    const plainRequest = await authorizeRequest(federation, plain, { acr_values: 'eidas2' });
+    const refused = await new Citizen(plainRequest).go(plainRequest.url);
+    expect(refused.spParams().get('error')).toBe('invalid_request');
+    expect(refused.spParams().get('error_description')).toMatch(/\[R1016\]$/);
+    const encrypted = await spClient(federation, 'sp-ecdh');
+    const request = await authorizeRequest(federation, encrypted, { acr_values: 'eidas2' });
+    const admitted = await new Citizen(request).go(request.url);
+    expect(admitted.currentPage().html).toContain('name="idp"');
+  });
 
   it('still only signs for an SP that asked no encryption', async () => {
     const { tokens, rawUserinfo } = await loginAt('sp-plain');

@@ -5,6 +5,7 @@ import type { RelaisError } from '../../errors.ts';
 import { acrValues } from './acr-values.ts';
 import { authorisedScopes } from './authorised-scopes.ts';
 import { boundedParameters } from './bounds.ts';
+import { encryptionForLevel } from './encryption.ts';
 import { forbiddenScopes } from './forbidden-scopes.ts';
 import { idpHint } from './idp-hint.ts';
 import { nonceRequired } from './nonce.ts';
@@ -25,6 +26,7 @@ export const REQUEST_RULES: readonly RequestRule[] = [
   nonceRequired,
   promptLoginConsent,
   acrValues,
+  encryptionForLevel,
   idpHint,
 ];
 
@@ -37,6 +39,7 @@ export const PRO_REQUEST_RULES: readonly RequestRule[] = [
   authorisedScopes,
   nonceRequired,
   proAcrValues,
+  encryptionForLevel,
   proIdpHint,
   proSiretHint,
 ];

@@ -13,6 +13,8 @@ export interface RuleContext {
   scopeClaims: ScopeClaims;
   /** The data providers' scopes: known too (an SP may ask them only when authorised). */
   dataScopes?: ReadonlySet<string>;
+  /** From this level on, the SP must have its id_token and userinfo encrypted (FranceConnect+). */
+  encryptionRequiredFrom?: 'eidas2' | 'eidas3' | undefined;
 }
 
 /** A request rule (FranceConnect v2's, or ProConnect's): returns the error to send the SP, or undefined. */
