@@ -31,21 +31,71 @@ export interface IdpClients {
   get(uid: string): Promise<IdpClient>;
 }
 
-export function createIdpClients(options: IdpClientsOptions): IdpClients {
-  const cache = new Map<string, { version: number; client: Promise<IdpClient> }>();
+/** How long an IdP's discovered metadata serves before it is fetched again (in the background). */
+export const METADATA_REFRESH_MS = 10 * 60_000;
+/** After a failed refresh, the last good copy serves this long before the next try. */
+export const METADATA_RETRY_MS = 60_000;
+
+interface Cached {
+  /** The registry entry it was built from: another entry (the operator changed it) builds anew. */
+  idp: IdentityProvider;
+  entry: string;
+  client: Promise<IdpClient>;
+  builtAt: number;
+  refreshing: boolean;
+}
+
+/**
+ * An IdP's client is built once (discovery, JWKS) and serves every login. Its metadata is fetched
+ * again every METADATA_REFRESH_MS, in the background, the last good copy serving meanwhile and
+ * for as long as the IdP fails to answer (an IdP down for a moment does not lose its endpoints);
+ * its JWKS is reloaded on an unknown kid (rp/callback.ts). A change of the IdP's registry entry
+ * builds it anew at once; a failed first build is forgotten, so the next login tries again.
+ */
+export function createIdpClients(options: IdpClientsOptions & { now?: () => number }): IdpClients {
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, Cached>();
+  const build = (uid: string, idp: IdentityProvider, entry: string): Promise<IdpClient> => {
+    const client = buildIdpClient(idp, options);
+    cache.set(uid, { idp, entry, client, builtAt: now(), refreshing: false });
+    client.catch(() => {
+      if (cache.get(uid)?.client === client) cache.delete(uid);
+    });
+    return client;
+  };
+  const refresh = (uid: string, idp: IdentityProvider, cached: Cached) => {
+    buildIdpClient(idp, options).then(
+      (fresh) => {
+        if (cache.get(uid) === cached)
+          cache.set(uid, { ...cached, client: Promise.resolve(fresh), builtAt: now(), refreshing: false });
+      },
+      () => {
+        // Kept as it was; tried again after METADATA_RETRY_MS.
+        cached.builtAt = now() - METADATA_REFRESH_MS + METADATA_RETRY_MS;
+        cached.refreshing = false;
+      },
+    );
+  };
   return {
     get(uid) {
       const idp = options.registry.identityProvider(uid);
       if (!idp) return Promise.reject(new RelaisError('R2005', { detail: uid }));
       const cached = cache.get(uid);
-      if (cached && cached.version === options.registry.version) return cached.client;
-      const built = buildIdpClient(idp, options);
-      cache.set(uid, { version: options.registry.version, client: built });
-      // A failed build is forgotten (the next login retries), unless a newer one replaced it already.
-      built.catch(() => {
-        if (cache.get(uid)?.client === built) cache.delete(uid);
-      });
-      return built;
+      // The registry hands the same object until it changes: compared by content only then.
+      const entry = cached?.idp === idp ? cached.entry : JSON.stringify(idp);
+      if (!cached || cached.entry !== entry) return build(uid, idp, entry);
+      cached.idp = idp;
+      if (!cached.refreshing && now() - cached.builtAt >= METADATA_REFRESH_MS) {
+        cached.refreshing = true;
+        // Only once the current one is good: a first build still running is not refreshed.
+        void cached.client.then(
+          () => refresh(uid, idp, cached),
+          () => {
+            cached.refreshing = false;
+          },
+        );
+      }
+      return cached.client;
     },
   };
 }
