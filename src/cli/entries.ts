@@ -1,4 +1,4 @@
-// sp/idp/dp add, list, show, disable, enable, and rotate-secret: the registry one entry at a time.
+// sp/idp/dp add, list, show, disable, enable, rotate-secret, and idp refresh: the registry one entry at a time.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
@@ -116,6 +116,14 @@ async function setActive(ctx: Context, kind: Kind, id: string, active: boolean):
   else ctx.print(`${kind} "${id}" ${active ? 'enabled' : 'disabled'}`);
 }
 
+/** Every running instance fetches the IdP's discovery and keys again within seconds (registry refresh). */
+async function refreshMetadata(ctx: Context, uid: string): Promise<void> {
+  const registry = await ctx.registry();
+  if (!(await registry.refreshMetadata(uid))) throw new CliError(`idp "${uid}": not found`);
+  if (ctx.json) ctx.printJson({ uid, refreshed: true });
+  else ctx.print(`idp "${uid}": its metadata will be fetched again by every running hub within seconds`);
+}
+
 /** A new secret, printed once: only its sealed form stays in the registry. */
 async function rotateSecret(ctx: Context, kind: 'sp' | 'dp', id: string): Promise<void> {
   const client = (await findEntry(ctx, kind, id)) as ServiceProvider | DataProvider;
@@ -152,6 +160,9 @@ export async function runEntryCommand(ctx: Context, kind: Kind, action: string, 
       return setActive(ctx, kind, needId(), action === 'enable');
     case 'rotate-secret':
       if (kind !== 'idp') return rotateSecret(ctx, kind, needId());
+      break;
+    case 'refresh':
+      if (kind === 'idp') return refreshMetadata(ctx, needId());
   }
   throw new UsageError(`unknown command "${kind} ${action}"`);
 }

@@ -152,6 +152,8 @@ export const identityProviderSchema = z
     issuer: url,
     client_id: z.string().min(1),
     client_secret: z.string().min(1),
+    /** Set by `relais idp refresh`: a new value has every instance fetch the IdP's metadata again. */
+    metadata_refreshed_at: z.iso.datetime().optional(),
     token_endpoint_auth_method: z
       .enum(['client_secret_basic', 'client_secret_post'])
       .default('client_secret_basic'),

@@ -86,6 +86,8 @@ export interface RegistryRepository {
   listDataProviders(): Promise<DataProvider[]>;
   /** Sets the active column (and the config's copy); false when no such entry. */
   setActive(table: RegistryTable, id: string, active: boolean): Promise<boolean>;
+  /** Marks an IdP's metadata to be fetched again (rp/identity-providers.ts); false when unknown. */
+  refreshMetadata(uid: string): Promise<boolean>;
   /** Changes whenever any registry row changes (even by hand): a cheap cache validator. */
   fingerprint(): Promise<string>;
 }
@@ -145,6 +147,14 @@ export function createRegistryRepository(sql: Sql, crypto: RegistryCrypto): Regi
         `update ${table} set active = $2, config = jsonb_set(config, '{active}', to_jsonb($2::boolean)),
            updated_at = now() where ${ID_COLUMN[table]} = $1 returning 1`,
         [id, active],
+      );
+      return rows.length > 0;
+    },
+    refreshMetadata: async (uid) => {
+      const rows = await sql.query(
+        `update identity_providers set config = jsonb_set(config, '{metadata_refreshed_at}', to_jsonb($2::text)),
+           updated_at = now() where uid = $1 returning 1`,
+        [uid, new Date().toISOString()],
       );
       return rows.length > 0;
     },

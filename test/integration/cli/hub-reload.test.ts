@@ -64,6 +64,20 @@ describe.each(backends)('a running hub on $name', ({ url }) => {
     return { running, cli };
   }
 
+  it('has every running hub fetch an IdP’s metadata again after idp refresh (its entry changes, its client is rebuilt)', async () => {
+    const { running, cli } = await startHub();
+    expect(running.registry.identityProvider('fi-a')?.metadata_refreshed_at).toBeUndefined();
+    expect(await cli('idp', 'refresh', 'fi-a')).toMatchObject({ code: 0 });
+    await expect
+      .poll(() => running.registry.identityProvider('fi-a')?.metadata_refreshed_at, {
+        timeout: 5000,
+        interval: 100,
+      })
+      .toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    expect(running.registry.identityProvider('fi-b')?.metadata_refreshed_at).toBeUndefined();
+    expect(await cli('idp', 'refresh', 'fi-unknown')).toMatchObject({ code: 1 });
+  });
+
   it('drops an IdP disabled through the CLI within 5 s, and takes it back when enabled', async () => {
     const { running, cli } = await startHub();
     expect(running.registry.identityProvider('fi-a')).toBeDefined();
