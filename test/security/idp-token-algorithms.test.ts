@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Forgery, Misbehaviour } from '../../src/mock-idp/index.ts';
 import { expectSpError } from '../support/citizen.ts';
 import { type Federation, mockIdp, resetMisbehaviours, startFederation } from '../support/federation.ts';
-import { expectMireBanner, startLogin } from '../support/security.ts';
+import { expectMireBanner, SIGNING_IDPS, startLogin } from '../support/security.ts';
 import { completeLogin } from '../support/sp-login.ts';
 
 let federation: Federation;
@@ -15,10 +15,7 @@ const SP = { client_id: 'sp-algs', client_secret: 'sp-algs-secret-0123456789-012
 
 beforeAll(async () => {
   federation = await startFederation({
-    idps: [
-      { uid: 'idp-es256', host: '127.0.0.2', idTokenAlg: 'ES256', userinfoAlg: 'ES256' },
-      { uid: 'idp-rs256', host: '127.0.0.3', idTokenAlg: 'RS256', userinfoAlg: 'RS256' },
-    ],
+    idps: SIGNING_IDPS,
     sps: [SP],
   });
 });

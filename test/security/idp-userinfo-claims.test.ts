@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectSpError } from '../support/citizen.ts';
 import { type Federation, resetMisbehaviours, startFederation } from '../support/federation.ts';
-import { expectMireBanner, startLogin } from '../support/security.ts';
+import { expectMireBanner, SIGNING_IDPS, startLogin } from '../support/security.ts';
 import { completeLogin } from '../support/sp-login.ts';
 
 let federation: Federation;
@@ -13,10 +13,7 @@ const SP = { client_id: 'sp-userinfo', client_secret: 'sp-userinfo-secret-012345
 
 beforeAll(async () => {
   federation = await startFederation({
-    idps: [
-      { uid: 'idp-es256', host: '127.0.0.2', idTokenAlg: 'ES256', userinfoAlg: 'ES256' },
-      { uid: 'idp-rs256', host: '127.0.0.3', idTokenAlg: 'RS256', userinfoAlg: 'RS256' },
-    ],
+    idps: SIGNING_IDPS,
     sps: [SP],
   });
 });

@@ -4,7 +4,19 @@ import type * as client from 'openid-client';
 import { expect } from 'vitest';
 import type { Browser } from './browser.ts';
 import { Citizen } from './citizen.ts';
-import { type AuthorizeRequest, authorizeRequest, type Federation, spClient } from './federation.ts';
+import {
+  type AuthorizeRequest,
+  authorizeRequest,
+  type Federation,
+  spClient,
+  type TestIdp,
+} from './federation.ts';
+
+/** Two IdPs signing their id_token and userinfo, one ES256, one RS256: what the forgery tests attack. */
+export const SIGNING_IDPS: TestIdp[] = [
+  { uid: 'idp-es256', host: '127.0.0.2', idTokenAlg: 'ES256', userinfoAlg: 'ES256' },
+  { uid: 'idp-rs256', host: '127.0.0.3', idTokenAlg: 'RS256', userinfoAlg: 'RS256' },
+];
 
 export interface StartedLogin {
   config: client.Configuration;
