@@ -260,8 +260,11 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   pages.errorHandler(app);
 
   const callbackUrl = `${deps.issuer}/idp/callback`;
+  // The hub's keys: oidc-provider signs with them; IdPs that encrypt do so to their `use: enc` ones.
+  let signingKeys = deps.signingKeys;
   const idpClients = createIdpClients({
     registry: deps.registry,
+    hubJwks: () => signingKeys,
     callbackUrl,
     timeoutMs: deps.idpTimeoutMs,
     maxResponseBytes: deps.idpResponseMaxBytes,
@@ -286,7 +289,6 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
    * One oidc-provider, configured and observed; rebuilt when the signing keys change, and when the
    * data providers' scopes do (oidc-provider knows its scopes from its configuration).
    */
-  let signingKeys = deps.signingKeys;
   const scopesKey = () => deps.registry.dataScopes().join(' ');
   let builtScopes = scopesKey();
   const buildProvider = () => {

@@ -8,7 +8,7 @@ import { type Federation, federationSchema } from './config/federation.ts';
 import { loadFederationFile, parseFederation } from './config/federation-file.ts';
 import { type Config, ConfigError, type Secrets } from './config/index.ts';
 import { createMetrics, observeKv, observeSql } from './observability/metrics.ts';
-import { generateSigningKey, type KeySet, keySet, SIGNING_ALGS } from './op/signing-keys.ts';
+import { generateHubKey, HUB_KEY_ALGS, type KeySet, keySet } from './op/keys.ts';
 import { insertEvents, pruneEvents } from './store/events.ts';
 import { createMemoryKv, type Kv } from './store/kv.ts';
 import { createRedisKv } from './store/kv-redis.ts';
@@ -105,7 +105,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       if (next.fingerprint === keys.fingerprint) return;
       keys = next;
       built.useSigningKeys(next.jwks);
-      built.app.log.info({ signers: next.signers, published: next.jwks.length }, 'signing keys changed');
+      built.app.log.info({ active: next.active, published: next.jwks.length }, 'hub keys changed');
     };
     const watch = setInterval(() => {
       registry
@@ -198,8 +198,8 @@ const SIGNING_KEYS_LOCK = 7_312_205_411;
 
 async function ensureSigningKeys(keys: ReturnType<typeof createKeyRepository>) {
   const stored = await keys.list();
-  for (const alg of SIGNING_ALGS) {
-    if (!stored.some((key) => key.alg === alg)) await keys.insert(await generateSigningKey(alg));
+  for (const alg of HUB_KEY_ALGS) {
+    if (!stored.some((key) => key.alg === alg)) await keys.insert(await generateHubKey(alg));
   }
   return keys.list();
 }

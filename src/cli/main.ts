@@ -25,9 +25,9 @@ export const USAGE = `usage: relais [--embedded] [--json] <command>
   habilitations grant ID --id H --scopes "a b" --expires YYYY-MM-DD
                                            add (or replace by id) a habilitation of SP ID
   habilitations revoke ID H                remove habilitation H of SP ID
-  keys list                                the hub's signing keys (public facts only)
-  keys rotate [--delay SECONDS] [--alg A]  new keys, published now, signing after the delay (900 s)
-  keys retire KID                          stop publishing a key that no longer signs
+  keys list                                the hub's signing and encryption keys (public facts only)
+  keys rotate [--delay SECONDS] [--alg A]  new keys, published now, active after the delay (900 s)
+  keys retire KID                          stop publishing a key that is no longer active
   import FILE                              upsert a federation file
   export [--with-secrets]                  print the registry as a federation file
   stats [--days N]                         business events of the last N days (default 7)

@@ -1,6 +1,6 @@
 // migrate, keys list and stats: the commands that are not about one registry entry.
 
-import { generateSigningKey, keySet, retirable, SIGNING_ALGS } from '../op/signing-keys.ts';
+import { generateHubKey, HUB_KEY_ALGS, keySet, retirable, useOf } from '../op/keys.ts';
 import { summariseEvents } from '../store/events.ts';
 import { migrate } from '../store/migrations.ts';
 import { UsageError } from './args.ts';
@@ -16,24 +16,28 @@ export async function runMigrate(ctx: Context): Promise<void> {
 /** Public facts only: the private JWK never leaves the repository. */
 export async function listKeys(ctx: Context): Promise<void> {
   const stored = await (await ctx.keys()).list();
-  const { signers } = keySet(stored);
+  const { active } = keySet(stored);
   const keys = stored.map((key) => ({
     kid: key.kid,
     alg: key.alg,
+    use: useOf(key.alg),
     created_at: key.createdAt.toISOString(),
     activates_at: key.activatesAt.toISOString(),
-    signing: signers[key.alg] === key.kid ? 'yes' : 'no',
+    // sig: the key that signs; enc: the key IdPs are asked to encrypt to (older ones still decrypt).
+    active: active[key.alg] === key.kid ? 'yes' : 'no',
   }));
   if (ctx.json) ctx.printJson(keys);
-  else ctx.print(table(['kid', 'alg', 'created_at', 'activates_at', 'signing'], keys));
+  else ctx.print(table(['kid', 'alg', 'use', 'created_at', 'activates_at', 'active'], keys));
 }
 
 /** Tokens signed by a key live at most 60 s; a retired key is kept this long past its successor. */
 export const RETIRE_GRACE_SECONDS = 300;
 
 /**
- * A new ES256 and RS256 key (or --alg one), published at once, signing after --delay seconds
- * (default 900): SPs that cache the JWKS fetch the new key before a token signed with it arrives.
+ * A new key of each algorithm, signing (ES256, RS256) and encryption (ECDH-ES, RSA-OAEP-256), or
+ * --alg one: published at once, active after --delay seconds (default 900). SPs that cache the
+ * JWKS fetch the new signing key before a token signed with it arrives; IdPs are asked to encrypt
+ * to the new encryption key only then, and the old one decrypts until it is retired.
  */
 export async function rotateKeys(ctx: Context): Promise<void> {
   const delayFlag = ctx.flags.get('delay');
@@ -41,13 +45,13 @@ export async function rotateKeys(ctx: Context): Promise<void> {
   if (!Number.isInteger(delay) || delay < 0)
     throw new UsageError('--delay must be a whole number of seconds ≥ 0');
   const algFlag = ctx.flags.get('alg');
-  const algs = algFlag === undefined ? SIGNING_ALGS : SIGNING_ALGS.filter((alg) => alg === algFlag);
-  if (!algs.length) throw new UsageError('--alg must be ES256 or RS256');
+  const algs = algFlag === undefined ? HUB_KEY_ALGS : HUB_KEY_ALGS.filter((alg) => alg === algFlag);
+  if (!algs.length) throw new UsageError(`--alg must be one of ${HUB_KEY_ALGS.join(', ')}`);
   const keys = await ctx.keys();
   const activatesAt = new Date(Date.now() + delay * 1000);
   const created = [];
   for (const alg of algs) {
-    const key = await generateSigningKey(alg);
+    const key = await generateHubKey(alg);
     await keys.insert({ ...key, activatesAt });
     created.push({ kid: key.kid, alg, activates_at: activatesAt.toISOString() });
   }
@@ -64,7 +68,7 @@ export async function retireKey(ctx: Context, kid: string | undefined): Promise<
   if (!key) throw new CliError(`key "${kid}": not found (or already retired)`);
   if (!retirable(key, keys, RETIRE_GRACE_SECONDS)) {
     throw new CliError(
-      `key "${kid}": still signing, or retired less than ${RETIRE_GRACE_SECONDS} s after a newer ${key.alg} key started signing`,
+      `key "${kid}": still ${useOf(key.alg) === 'sig' ? 'signing' : 'the one IdPs encrypt to'}, or retired less than ${RETIRE_GRACE_SECONDS} s after a newer ${key.alg} key became active`,
     );
   }
   await repository.retire(kid);

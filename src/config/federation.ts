@@ -78,6 +78,10 @@ export type Habilitation = z.infer<typeof habilitationSchema>;
 /** What the hub encrypts to an SP (JWE, nested in the signature): FranceConnect+'s algorithms. */
 export const ENCRYPTION_ALGS = ['ECDH-ES', 'RSA-OAEP-256'] as const;
 export const ENCRYPTION_ENCS = ['A256GCM'] as const;
+/** The hub's own keys (op/keys.ts): what it signs with, and what IdPs encrypt to it with. */
+export const SIGNING_ALGS = ['ES256', 'RS256'] as const;
+export const HUB_KEY_ALGS = [...SIGNING_ALGS, ...ENCRYPTION_ALGS] as const;
+export type HubKeyAlg = (typeof HUB_KEY_ALGS)[number];
 
 /** An SP asking encrypted tokens gives its keys; an `_enc` goes with its `_alg`. */
 function encryptionKeys(
@@ -161,6 +165,14 @@ export const identityProviderSchema = z
     acr_values: z.array(acrSchema).min(1).default(['eidas1']),
     id_token_signed_response_alg: z.enum(['ES256', 'RS256', 'HS256']).default('ES256'),
     userinfo_signed_response_alg: z.enum(['ES256', 'RS256', 'HS256']).nullable().default(null),
+    /**
+     * The IdP encrypts its id_token, or its signed userinfo, to the hub's published `use: enc` key
+     * of this algorithm (FranceConnect+): an answer left in clear is then refused.
+     */
+    id_token_encrypted_response_alg: z.enum(ENCRYPTION_ALGS).optional(),
+    id_token_encrypted_response_enc: z.enum(ENCRYPTION_ENCS).optional(),
+    userinfo_encrypted_response_alg: z.enum(ENCRYPTION_ALGS).optional(),
+    userinfo_encrypted_response_enc: z.enum(ENCRYPTION_ENCS).optional(),
     /** Endpoints of an IdP without discovery (the FC v1 style); all or none. */
     authorization_endpoint: url.optional(),
     token_endpoint: url.optional(),
@@ -198,6 +210,23 @@ export const identityProviderSchema = z
         code: 'custom',
         path: ['jwks_uri'],
         message: 'required to verify RS256/ES256 signatures',
+      });
+    }
+    for (const what of ['id_token', 'userinfo'] as const) {
+      if (idp[`${what}_encrypted_response_enc`] && !idp[`${what}_encrypted_response_alg`]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [`${what}_encrypted_response_enc`],
+          message: `needs ${what}_encrypted_response_alg`,
+        });
+      }
+    }
+    // The hub reads an encrypted userinfo only as a nested JWT: signed, then encrypted.
+    if (idp.userinfo_encrypted_response_alg && !idp.userinfo_signed_response_alg) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['userinfo_encrypted_response_alg'],
+        message: 'an encrypted userinfo must be signed too (userinfo_signed_response_alg)',
       });
     }
   });

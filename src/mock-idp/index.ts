@@ -10,7 +10,13 @@ import { generateCookieKeys, generateSigningKeys } from './keys.ts';
 import type { AuthorizationParams } from './last-authorization.ts';
 import type { Acr, Misbehaviour } from './misbehaviour.ts';
 import { type Population, peopleOf } from './population.ts';
-import { buildProvider, type ProviderSettings, ROUTES, type SigningAlg } from './provider.ts';
+import {
+  buildProvider,
+  type EncryptionAlg,
+  type ProviderSettings,
+  ROUTES,
+  type SigningAlg,
+} from './provider.ts';
 
 export type { MockAgent, MockAgentClaims } from './agents.ts';
 export { agentsAt, MOCK_AGENTS } from './agents.ts';
@@ -32,6 +38,12 @@ export interface MockIdpClient {
   token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post';
   /** Shown on the login page; defaults to the client_id. */
   client_name?: string;
+  /** The client's JWKS, to which the answers below are encrypted (signed, then encrypted). */
+  jwks_uri?: string;
+  id_token_encrypted_response_alg?: EncryptionAlg;
+  id_token_encrypted_response_enc?: 'A256GCM';
+  userinfo_encrypted_response_alg?: EncryptionAlg;
+  userinfo_encrypted_response_enc?: 'A256GCM';
 }
 
 export interface MockIdpOptions {

@@ -24,7 +24,16 @@ export interface ProviderClient {
   redirect_uris: string[];
   post_logout_redirect_uris?: string[];
   token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post';
+  /** The client's keys (the hub's JWKS): where its encrypted answers are encrypted to. */
+  jwks_uri?: string;
+  id_token_encrypted_response_alg?: EncryptionAlg;
+  id_token_encrypted_response_enc?: 'A256GCM';
+  userinfo_encrypted_response_alg?: EncryptionAlg;
+  userinfo_encrypted_response_enc?: 'A256GCM';
 }
+
+/** FranceConnect+'s key management algorithms, with A256GCM. */
+export type EncryptionAlg = 'ECDH-ES' | 'RSA-OAEP-256';
 
 export interface ProviderSettings {
   issuer: string;
@@ -145,9 +154,18 @@ function configuration({
     responseTypes: ['code'],
     pkce: { required: () => false },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
-    enabledJWA: { idTokenSigningAlgValues: ALGS, userinfoSigningAlgValues: ALGS },
+    enabledJWA: {
+      idTokenSigningAlgValues: ALGS,
+      userinfoSigningAlgValues: ALGS,
+      idTokenEncryptionAlgValues: ['ECDH-ES', 'RSA-OAEP-256'],
+      idTokenEncryptionEncValues: ['A256GCM'],
+      userinfoEncryptionAlgValues: ['ECDH-ES', 'RSA-OAEP-256'],
+      userinfoEncryptionEncValues: ['A256GCM'],
+    },
     features: {
       devInteractions: { enabled: false },
+      // A FranceConnect+ IdP encrypts to the clients that registered for it (their jwks_uri).
+      encryption: { enabled: true },
       userinfo: { enabled: true },
       jwtUserinfo: { enabled: true },
       rpInitiatedLogout: { enabled: settings.endSession, logoutSource, postLogoutSuccessSource },
@@ -161,6 +179,12 @@ function configuration({
     loadExistingGrant: grantEverythingRequested,
     renderError,
     clientBasedCORS: () => false,
+    // oidc-provider refuses special-use addresses when it fetches a client's jwks_uri (SSRF);
+    // the hub this mock encrypts to is on loopback in the demo and the tests, or on compose's network.
+    fetch: (url, init) => {
+      const { dispatcher: _ssrfGuard, ...options } = (init ?? {}) as RequestInit & { dispatcher?: unknown };
+      return globalThis.fetch(url, options);
+    },
     // Short lives: a mock session is one demo login, not a fortnight.
     ttl: {
       AccessToken: 300,
@@ -185,6 +209,17 @@ function clientMetadata(client: ProviderClient, settings: ProviderSettings): Cli
     response_types: ['code'],
     id_token_signed_response_alg: settings.idTokenAlg,
     ...(settings.userinfoAlg ? { userinfo_signed_response_alg: settings.userinfoAlg } : {}),
+    ...Object.fromEntries(
+      (
+        [
+          'jwks_uri',
+          'id_token_encrypted_response_alg',
+          'id_token_encrypted_response_enc',
+          'userinfo_encrypted_response_alg',
+          'userinfo_encrypted_response_enc',
+        ] as const
+      ).flatMap((field) => (client[field] ? [[field, client[field]]] : [])),
+    ),
   };
 }
 

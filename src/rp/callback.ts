@@ -46,12 +46,13 @@ export async function authenticateAtIdp(
 }
 
 async function authenticate(
-  { idp, config, keyFor }: IdpClient,
+  idpClient: IdpClient,
   transaction: IdpTransaction,
   currentUrl: URL,
   callbackUrl: string,
   levels: LevelRule,
 ): Promise<IdpAuthentication> {
+  const { idp, config, keyFor } = idpClient;
   const { state } = transaction;
   // openid-client checks state, iss (required when the IdP advertises it), the code exchange,
   // and the id_token's claims (iss, aud, exp, iat, nonce); the signature is checked below.
@@ -66,7 +67,12 @@ async function authenticate(
     },
     { redirect_uri: callbackUrl },
   );
-  const idToken = tokens.id_token;
+  // An IdP that encrypts: openid-client decrypted the id_token (its claims checked); the signature
+  // is the inner JWS's, which is also what the logout at the IdP hands back as its hint.
+  const decrypted = client.getDecryptedResponses(tokens)?.id_token?.token_endpoint;
+  if (idp.id_token_encrypted_response_alg && !decrypted)
+    throw new RelaisError('R2003', { detail: `${idp.uid}: id_token not encrypted` });
+  const idToken = decrypted ?? tokens.id_token;
   const idClaims = tokens.claims();
   if (!idToken || !idClaims) throw new RelaisError('R2003', { detail: `${idp.uid}: no id_token` });
   await verifySignature(idToken, idp.id_token_signed_response_alg, keyFor);
@@ -85,7 +91,7 @@ async function authenticate(
       detail: `${idp.uid}: acr ${String(idClaims.acr ?? 'missing')}`,
     });
   }
-  const claims = await fetchIdentity({ idp, config, keyFor }, tokens.access_token);
+  const claims = await fetchIdentity(idpClient, tokens.access_token);
   if (claims.sub !== idClaims.sub)
     throw new RelaisError('R2003', { detail: `${idp.uid}: userinfo sub differs` });
   return {
@@ -99,8 +105,11 @@ async function authenticate(
   };
 }
 
-/** Userinfo as JSON or as a signed JWT, as configured for the IdP: the other form is refused. */
-async function fetchIdentity({ idp, config, keyFor }: IdpClient, accessToken: string) {
+/**
+ * Userinfo as JSON, as a signed JWT, or as a signed JWT encrypted to the hub, as configured for
+ * the IdP: any other form is refused.
+ */
+async function fetchIdentity({ idp, config, keyFor, decryptUserinfo }: IdpClient, accessToken: string) {
   const endpoint = config.serverMetadata().userinfo_endpoint;
   if (!endpoint) throw new RelaisError('R2003', { detail: `${idp.uid}: no userinfo_endpoint` });
   const alg = idp.userinfo_signed_response_alg;
@@ -123,7 +132,14 @@ async function fetchIdentity({ idp, config, keyFor }: IdpClient, accessToken: st
   if (alg) {
     if (type !== 'application/jwt')
       throw new RelaisError('R2003', { detail: `${idp.uid}: userinfo is not a JWT` });
-    claims = JSON.parse(new TextDecoder().decode(await verifySignature(body, alg, keyFor)));
+    // Five parts: a JWE. Expected when the IdP is configured to encrypt, refused otherwise.
+    const encrypted = body.split('.').length === 5;
+    if (encrypted !== Boolean(idp.userinfo_encrypted_response_alg))
+      throw new RelaisError('R2003', {
+        detail: `${idp.uid}: userinfo ${encrypted ? 'encrypted, not expected' : 'not encrypted'}`,
+      });
+    const jws = encrypted ? await decryptUserinfo(body) : body;
+    claims = JSON.parse(new TextDecoder().decode(await verifySignature(jws, alg, keyFor)));
     checkSignedUserinfo(idp, claims, Math.floor(Date.now() / 1000));
   } else {
     if (type !== 'application/json')

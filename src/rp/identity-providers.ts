@@ -1,9 +1,15 @@
 // openid-client Configurations for each IdP: from its issuer's discovery, or from the static
 // endpoints of its entry (an FC v1 style IdP). Built once, reused by every login, rebuilt when
 // the registry changes; a failed discovery is not cached, so the next login tries again.
-import { createRemoteJWKSet, customFetch as joseCustomFetch } from 'jose';
+import {
+  compactDecrypt,
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  importJWK,
+  customFetch as joseCustomFetch,
+} from 'jose';
 import * as client from 'openid-client';
-import { type IdentityProvider, isLoopbackUrl } from '../config/federation.ts';
+import { ENCRYPTION_ALGS, type IdentityProvider, isLoopbackUrl } from '../config/federation.ts';
 import { RelaisError } from '../errors.ts';
 import type { Registry } from '../store/registry-cache.ts';
 import { backChannelFetch, isAnswerTooLarge } from './back-channel.ts';
@@ -13,6 +19,8 @@ export interface IdpClient {
   config: client.Configuration;
   /** The key that verifies this IdP's signatures: its JWKS, or the client secret for HS256. */
   keyFor(alg: 'ES256' | 'RS256' | 'HS256'): RemoteJwks | Uint8Array;
+  /** The nested JWS inside a userinfo the IdP encrypted to the hub (its configured alg and enc). */
+  decryptUserinfo(jwe: string): Promise<string>;
 }
 
 export type RemoteJwks = ReturnType<typeof createRemoteJWKSet>;
@@ -25,6 +33,11 @@ export interface IdpClientsOptions {
   allowInsecureHttp: boolean;
   /** Cap on an IdP's answer (discovery, JWKS, token, userinfo), in bytes (IDP_RESPONSE_MAX_BYTES). */
   maxResponseBytes?: number | undefined;
+  /**
+   * The hub's current private JWKS: its `use: enc` keys decrypt what IdPs encrypt to it. A new list
+   * (key rotation) rebuilds the clients of the IdPs that encrypt, from their known metadata.
+   */
+  hubJwks?: HubJwks | undefined;
 }
 
 export interface IdpClients {
@@ -40,6 +53,8 @@ interface Cached {
   /** The registry entry it was built from: another entry (the operator changed it) builds anew. */
   idp: IdentityProvider;
   entry: string;
+  /** The hub's JWKS it decrypts with (IdPs that encrypt): another list is built from known metadata. */
+  hubJwks: ReadonlyArray<Record<string, unknown>>;
   client: Promise<IdpClient>;
   builtAt: number;
   refreshing: boolean;
@@ -50,21 +65,33 @@ interface Cached {
  * again every METADATA_REFRESH_MS, in the background, the last good copy serving meanwhile and
  * for as long as the IdP fails to answer (an IdP down for a moment does not lose its endpoints);
  * its JWKS is reloaded on an unknown kid (rp/callback.ts). A change of the IdP's registry entry
- * builds it anew at once; a failed first build is forgotten, so the next login tries again.
+ * builds it anew at once; a failed first build is forgotten, so the next login tries again. A
+ * rotation of the hub's keys rebuilds the clients of the IdPs that encrypt, without a discovery.
  */
 export function createIdpClients(options: IdpClientsOptions & { now?: () => number }): IdpClients {
   const now = options.now ?? Date.now;
   const cache = new Map<string, Cached>();
+  const hubJwksNow = options.hubJwks ?? (() => NO_KEYS);
   const build = (uid: string, idp: IdentityProvider, entry: string): Promise<IdpClient> => {
-    const client = buildIdpClient(idp, options);
-    cache.set(uid, { idp, entry, client, builtAt: now(), refreshing: false });
+    const hubJwks = hubJwksNow();
+    const client = buildIdpClient(idp, options, hubJwks);
+    cache.set(uid, { idp, entry, hubJwks, client, builtAt: now(), refreshing: false });
     client.catch(() => {
       if (cache.get(uid)?.client === client) cache.delete(uid);
     });
     return client;
   };
+  const rekey = (cached: Cached, hubJwks: ReadonlyArray<Record<string, unknown>>) => {
+    const previous = cached.client;
+    cached.hubJwks = hubJwks;
+    cached.client = previous.then((built) =>
+      buildIdpClient(built.idp, options, hubJwks, built.config.serverMetadata()),
+    );
+    // A failure here (no hub key for the IdP's algorithm) is the logins' to see; the next key set retries.
+    cached.client.catch(() => undefined);
+  };
   const refresh = (uid: string, idp: IdentityProvider, cached: Cached) => {
-    buildIdpClient(idp, options).then(
+    buildIdpClient(idp, options, cached.hubJwks).then(
       (fresh) => {
         if (cache.get(uid) === cached)
           cache.set(uid, { ...cached, client: Promise.resolve(fresh), builtAt: now(), refreshing: false });
@@ -85,6 +112,10 @@ export function createIdpClients(options: IdpClientsOptions & { now?: () => numb
       const entry = cached?.idp === idp ? cached.entry : JSON.stringify(idp);
       if (!cached || cached.entry !== entry) return build(uid, idp, entry);
       cached.idp = idp;
+      if (encrypts(idp)) {
+        const hubJwks = hubJwksNow();
+        if (hubJwks !== cached.hubJwks) rekey(cached, hubJwks);
+      }
       if (!cached.refreshing && now() - cached.builtAt >= METADATA_REFRESH_MS) {
         cached.refreshing = true;
         // Only once the current one is good: a first build still running is not refreshed.
@@ -100,11 +131,80 @@ export function createIdpClients(options: IdpClientsOptions & { now?: () => numb
   };
 }
 
-async function buildIdpClient(idp: IdentityProvider, options: IdpClientsOptions): Promise<IdpClient> {
+const NO_KEYS: ReadonlyArray<Record<string, unknown>> = [];
+
+/** The hub's private keys of use `enc`, imported once per key set (rotation hands a new list). */
+export type HubJwks = () => ReadonlyArray<Record<string, unknown>>;
+
+interface DecryptionKey {
+  kid: string;
+  alg: (typeof ENCRYPTION_ALGS)[number];
+  key: client.CryptoKey;
+}
+
+const imported = new WeakMap<object, Promise<DecryptionKey[]>>();
+
+function decryptionKeysOf(jwks: ReadonlyArray<Record<string, unknown>>): Promise<DecryptionKey[]> {
+  let keys = imported.get(jwks);
+  if (!keys) {
+    keys = Promise.all(
+      jwks
+        .filter((jwk) => jwk['use'] === 'enc' && ENCRYPTION_ALGS.includes(jwk['alg'] as never))
+        .map(async (jwk) => {
+          const alg = jwk['alg'] as DecryptionKey['alg'];
+          return { kid: String(jwk['kid']), alg, key: (await importJWK(jwk, alg)) as client.CryptoKey };
+        }),
+    );
+    imported.set(jwks, keys);
+  }
+  return keys;
+}
+
+/** Whether this IdP answers encrypted: its client then depends on the hub's keys too. */
+const encrypts = (idp: IdentityProvider) =>
+  Boolean(idp.id_token_encrypted_response_alg || idp.userinfo_encrypted_response_alg);
+
+/** The IdP's endpoints: from its entry (static), or from its discovery document. */
+async function discoverIdp(
+  idp: IdentityProvider,
+  options: IdpClientsOptions,
+): Promise<client.ServerMetadata> {
   const insecure = new URL(idp.issuer).protocol === 'http:';
   if (insecure && !isLoopbackUrl(new URL(idp.issuer)) && !options.allowInsecureHttp) {
     throw new RelaisError('R2002', { detail: `${idp.uid}: http issuer outside loopback` });
   }
+  if (idp.authorization_endpoint && idp.token_endpoint && idp.userinfo_endpoint) {
+    return {
+      issuer: idp.issuer,
+      authorization_endpoint: idp.authorization_endpoint,
+      token_endpoint: idp.token_endpoint,
+      userinfo_endpoint: idp.userinfo_endpoint,
+      ...(idp.jwks_uri ? { jwks_uri: idp.jwks_uri } : {}),
+      ...(idp.end_session_endpoint ? { end_session_endpoint: idp.end_session_endpoint } : {}),
+    };
+  }
+  try {
+    const config = await client.discovery(new URL(idp.issuer), idp.client_id, undefined, undefined, {
+      execute: insecure ? [client.allowInsecureRequests] : [],
+      timeout: Math.ceil(options.timeoutMs / 1000),
+      [client.customFetch]: backChannelFetch(options.maxResponseBytes),
+    });
+    return config.serverMetadata();
+  } catch (cause) {
+    // An oversized answer is a misbehaving IdP (R2003, as translateIdpError says), not an outage.
+    if (isAnswerTooLarge(cause))
+      throw new RelaisError('R2003', { detail: `${idp.uid}: discovery too large`, cause });
+    throw new RelaisError('R2002', { detail: `${idp.uid}: discovery failed`, cause });
+  }
+}
+
+async function buildIdpClient(
+  idp: IdentityProvider,
+  options: IdpClientsOptions,
+  hubJwks: ReadonlyArray<Record<string, unknown>>,
+  known?: client.ServerMetadata,
+): Promise<IdpClient> {
+  const server = known ?? (await discoverIdp(idp, options));
   const metadata: Partial<client.ClientMetadata> = {
     redirect_uris: [options.callbackUrl],
     id_token_signed_response_alg: idp.id_token_signed_response_alg,
@@ -116,42 +216,27 @@ async function buildIdpClient(idp: IdentityProvider, options: IdpClientsOptions)
     idp.token_endpoint_auth_method === 'client_secret_post'
       ? client.ClientSecretPost(idp.client_secret)
       : client.ClientSecretBasic(idp.client_secret);
-  const timeout = Math.ceil(options.timeoutMs / 1000);
   // Every answer of this IdP, discovery and JWKS included, is read up to the cap.
   const fetchCapped = backChannelFetch(options.maxResponseBytes);
-  let config: client.Configuration;
-  if (idp.authorization_endpoint && idp.token_endpoint && idp.userinfo_endpoint) {
-    config = new client.Configuration(
-      {
-        issuer: idp.issuer,
-        authorization_endpoint: idp.authorization_endpoint,
-        token_endpoint: idp.token_endpoint,
-        userinfo_endpoint: idp.userinfo_endpoint,
-        ...(idp.jwks_uri ? { jwks_uri: idp.jwks_uri } : {}),
-        ...(idp.end_session_endpoint ? { end_session_endpoint: idp.end_session_endpoint } : {}),
-      },
-      idp.client_id,
-      metadata,
-      auth,
-    );
-    if (insecure) client.allowInsecureRequests(config);
-    config.timeout = timeout;
-    config[client.customFetch] = fetchCapped;
-  } else {
-    try {
-      config = await client.discovery(new URL(idp.issuer), idp.client_id, metadata, auth, {
-        execute: insecure ? [client.allowInsecureRequests] : [],
-        timeout,
-        [client.customFetch]: fetchCapped,
+  const config = new client.Configuration(server, idp.client_id, metadata, auth);
+  if (new URL(idp.issuer).protocol === 'http:') client.allowInsecureRequests(config);
+  config.timeout = Math.ceil(options.timeoutMs / 1000);
+  config[client.customFetch] = fetchCapped;
+  const decryptionKeys = encrypts(idp) ? await decryptionKeysOf(hubJwks) : [];
+  const keysOf = (alg: string | undefined) => decryptionKeys.filter((key) => key.alg === alg);
+  const idTokenKeys = keysOf(idp.id_token_encrypted_response_alg);
+  if (idp.id_token_encrypted_response_alg) {
+    if (!idTokenKeys.length)
+      throw new RelaisError('R2002', {
+        detail: `${idp.uid}: no hub key for ${idp.id_token_encrypted_response_alg}`,
       });
-    } catch (cause) {
-      // An oversized answer is a misbehaving IdP (R2003, as translateIdpError says), not an outage.
-      if (isAnswerTooLarge(cause))
-        throw new RelaisError('R2003', { detail: `${idp.uid}: discovery too large`, cause });
-      throw new RelaisError('R2002', { detail: `${idp.uid}: discovery failed`, cause });
-    }
+    client.enableDecryptingResponses(
+      config,
+      [idp.id_token_encrypted_response_enc ?? 'A256GCM'],
+      ...idTokenKeys,
+    );
   }
-  const jwksUri = config.serverMetadata().jwks_uri;
+  const jwksUri = server.jwks_uri;
   // Cached; the callback reloads it once when a kid is unknown (key rotation at the IdP).
   const jwks = jwksUri
     ? createRemoteJWKSet(new URL(jwksUri), {
@@ -167,6 +252,28 @@ async function buildIdpClient(idp: IdentityProvider, options: IdpClientsOptions)
       if (alg === 'HS256') return secret;
       if (!jwks) throw new RelaisError('R2003', { detail: `${idp.uid}: no jwks_uri to verify ${alg}` });
       return jwks;
+    },
+    async decryptUserinfo(jwe) {
+      const alg = idp.userinfo_encrypted_response_alg;
+      const enc = idp.userinfo_encrypted_response_enc ?? 'A256GCM';
+      const { kid } = decodeProtectedHeader(jwe);
+      // The key the IdP names; without a kid, each of the hub's keys of the algorithm in turn.
+      const candidates = keysOf(alg).filter((key) => kid === undefined || key.kid === kid);
+      if (!alg || !candidates.length)
+        throw new RelaisError('R2003', { detail: `${idp.uid}: userinfo encrypted to no key of the hub` });
+      let failure: unknown;
+      for (const { key } of candidates) {
+        try {
+          const { plaintext } = await compactDecrypt(jwe, key, {
+            keyManagementAlgorithms: [alg],
+            contentEncryptionAlgorithms: [enc],
+          });
+          return new TextDecoder().decode(plaintext);
+        } catch (error) {
+          failure = error;
+        }
+      }
+      throw failure;
     },
   };
 }

@@ -6,6 +6,8 @@ import {
   type DataProvider,
   dataProviderSchema,
   type Federation,
+  HUB_KEY_ALGS,
+  type HubKeyAlg,
   type IdentityProvider,
   identityProviderSchema,
   type ServiceProvider,
@@ -171,20 +173,20 @@ export function createRegistryRepository(sql: Sql, crypto: RegistryCrypto): Regi
   };
 }
 
-export type SigningAlg = 'ES256' | 'RS256';
+export type SigningAlg = HubKeyAlg;
 
 export interface SigningKey {
   kid: string;
   alg: SigningAlg;
   privateJwk: JsonWebKey & { kid: string };
   createdAt: Date;
-  /** Published from its creation, signs only from this instant (rotation). */
+  /** Published from its creation, active (signs, or is encrypted to) only from this instant. */
   activatesAt: Date;
 }
 
 const signingKeyRow = z.object({
   kid: z.string().min(1),
-  alg: z.enum(['ES256', 'RS256']),
+  alg: z.enum(HUB_KEY_ALGS),
   // A sealed JWK is a JSON string; rows written before sealing hold the JWK object.
   private_jwk: z.union([z.record(z.string(), z.unknown()), z.string().startsWith(SEALED_PREFIX)]),
   created_at: z.date(),

@@ -1,11 +1,10 @@
 // Signing key rotation without an outage: `relais keys rotate` publishes the new key at once and
 // signs with it only after the delay, so an SP whose JWKS cache is shorter than the delay never
 // meets a token signed with a key it does not know; `keys retire` then removes the old one.
-import { Writable } from 'node:stream';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/main.ts';
 import { Citizen } from '../support/citizen.ts';
+import { relais as relaisCli } from '../support/cli.ts';
 import { authorizeRequest, type Federation, spClient, startFederation } from '../support/federation.ts';
 import { completeLogin } from '../support/sp-login.ts';
 
@@ -20,28 +19,7 @@ beforeAll(async () => {
 
 afterAll(() => federation?.close());
 
-async function relais(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const sink = (write: (text: string) => void) =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        write(String(chunk));
-        done();
-      },
-    });
-  const code = await run([...argv, ...(process.env.DATABASE_URL ? [] : ['--embedded'])], {
-    stdout: sink((text) => {
-      out += text;
-    }),
-    stderr: sink((text) => {
-      err += text;
-    }),
-    env: federation.env,
-    sql: federation.hub.sql,
-  });
-  return { code, out, err };
-}
+const relais = (...argv: string[]) => relaisCli(federation, ...argv);
 
 async function login() {
   const config = await spClient(federation, 'sp-1');
@@ -84,9 +62,10 @@ describe('signing key rotation', () => {
   it('refuses to retire the key that signs, and an unknown one', async () => {
     const listed = JSON.parse((await relais('--json', 'keys', 'list')).out) as Array<{
       kid: string;
-      signing: string;
+      use: string;
+      active: string;
     }>;
-    const signing = listed.find((key) => key.signing === 'yes');
+    const signing = listed.find((key) => key.use === 'sig' && key.active === 'yes');
     const refused = await relais('keys', 'retire', String(signing?.kid));
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(/still signing/);

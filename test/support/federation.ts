@@ -27,6 +27,11 @@ export interface TestIdp extends Partial<Omit<MockIdpOptions, 'issuer' | 'client
   host: string;
   /** Federation entry overrides (acr_values, active, display, order…). */
   entry?: Record<string, unknown>;
+  /**
+   * The IdP encrypts its id_token and/or userinfo to the hub's `use: enc` key of this algorithm
+   * (fetched from the hub's JWKS), and the hub's entry says so.
+   */
+  encryptsToHub?: { id_token?: 'ECDH-ES' | 'RSA-OAEP-256'; userinfo?: 'ECDH-ES' | 'RSA-OAEP-256' };
 }
 
 export interface TestSp {
@@ -77,7 +82,18 @@ export async function startFederation(spec: {
   const idps = new Map<string, MockIdp>();
   const idpEntries: Array<Record<string, unknown>> = [];
   for (const idp of spec.idps) {
-    const { uid, host, entry, ...mockOptions } = idp;
+    const { uid, host, entry, encryptsToHub, ...mockOptions } = idp;
+    const encryption = Object.fromEntries(
+      (['id_token', 'userinfo'] as const).flatMap((what) => {
+        const alg = encryptsToHub?.[what];
+        return alg
+          ? [
+              [`${what}_encrypted_response_alg`, alg],
+              [`${what}_encrypted_response_enc`, 'A256GCM'],
+            ]
+          : [];
+      }),
+    );
     const mock = await createMockIdp({
       ...mockOptions,
       issuer: `http://${host}:${await freePort(host)}`,
@@ -88,6 +104,7 @@ export async function startFederation(spec: {
           client_secret: DEMO_IDP.clientSecret,
           redirect_uris: [`${issuer}/idp/callback`],
           post_logout_redirect_uris: [`${issuer}/idp/logout-callback`],
+          ...(encryptsToHub ? { jwks_uri: `${issuer}/jwks`, ...encryption } : {}),
         },
       ],
     });
@@ -104,6 +121,7 @@ export async function startFederation(spec: {
       id_token_signed_response_alg: mockOptions.idTokenAlg ?? 'ES256',
       userinfo_signed_response_alg: mockOptions.userinfoAlg ?? null,
       ...(mockOptions.discovery === false ? mock.endpoints : {}),
+      ...encryption,
       ...entry,
     });
   }

@@ -171,14 +171,15 @@ describe.each(cliDatabases)('relais sp/idp on $name', (database) => {
       {
         kid: 'k-1',
         alg: 'ES256',
+        use: 'sig',
         created_at: expect.any(String),
         activates_at: expect.any(String),
-        signing: 'yes',
+        active: 'yes',
       },
     ]);
     expect(listed.stdout).not.toContain('private-d');
     expect((await db.cli('keys', 'list')).stdout).toMatch(
-      /^KID\s+ALG\s+CREATED_AT\s+ACTIVATES_AT\s+SIGNING\nk-1\s+ES256\s+\d{4}-/,
+      /^KID\s+ALG\s+USE\s+CREATED_AT\s+ACTIVATES_AT\s+ACTIVE\nk-1\s+ES256\s+sig\s+\d{4}-/,
     );
   });
 
