@@ -31,10 +31,12 @@ import { wayBackCookies } from './http/way-back-cookie.ts';
 import { type LoginDependencies, silentLogin } from './login/flow.ts';
 import { hubSessionSlot } from './login/hub-session.ts';
 import { LOGIN_SLOT } from './login/record.ts';
+import { createSessionEnds, type SessionEnds } from './login/session-ends.ts';
 import { loginWithInteraction } from './login/way-back.ts';
 import { createEvents, type Events, type StoredEvent } from './observability/events.ts';
 import { createMetrics, type Hop, type Metrics } from './observability/metrics.ts';
 import { GRANT_IDENTITY_SLOT } from './op/account.ts';
+import { type BackChannelLogouts, createBackChannelLogouts, sessionSid } from './op/back-channel-logout.ts';
 import { currentProvider } from './op/current-provider.ts';
 import { interactionsOf } from './op/interaction.ts';
 import { endSessionChain } from './op/logout.ts';
@@ -60,6 +62,8 @@ export interface AppDependencies {
   accessTokenTtl?: number | undefined;
   registry: Registry;
   kv: Kv;
+  /** The same store for the hub's periodic work, counted apart (observeKv background); default kv. */
+  backgroundKv?: Kv;
   /** oidc-provider's adapter over the store, with the hub's own reads and writes riding along. */
   oidcAdapter: (clients: OidcClientSource, hooks: AdapterOptions) => OidcAdapterFactory;
   signingKeys: Array<Record<string, unknown>>;
@@ -100,6 +104,9 @@ export interface App {
   availability: Availability;
   /** Publishes and signs with this key set from now on (key rotation), without a restart. */
   useSigningKeys(signingKeys: Array<Record<string, unknown>>): void;
+  /** Hub sessions ending by expiry (swept) or revocation; their SPs told by back-channel logout. */
+  sessionEnds: SessionEnds;
+  backChannel: BackChannelLogouts;
   events: Events;
   metrics: Metrics;
 }
@@ -274,8 +281,32 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   const availability =
     deps.availability ??
     createAvailability({ registry: deps.registry, maxResponseBytes: deps.idpResponseMaxBytes });
+  // Logout tokens to the SPs of a session that ended, signed by whichever oidc-provider is current.
+  const backChannel = createBackChannelLogouts({
+    provider: () => currentOne(),
+    registry: deps.registry,
+    subSecret: deps.secrets.subSecret,
+    events,
+    log: app.log,
+  });
+  // The sweep and the revocations are the hub's own work: their store commands are counted apart.
+  const backgroundKv = deps.backgroundKv ?? deps.kv;
+  const backgroundSlot = <T>(spec: SlotSpec<T>) => createSlot(backgroundKv, deps.secrets.encryptionKey, spec);
+  const sessionEnds = createSessionEnds({
+    kv: deps.kv,
+    background: {
+      kv: backgroundKv,
+      hubSessions: backgroundSlot(hubSessionSlot(deps.session)),
+      grantIdentities: backgroundSlot(GRANT_IDENTITY_SLOT),
+    },
+    lifetime: deps.session,
+    backChannel,
+    events,
+    log: app.log,
+  });
   const logout = {
     issuer: deps.issuer,
+    backChannel,
     hubSessions,
     idpLogouts,
     idpClients,
@@ -303,6 +334,8 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
       grantIdentities,
       adapter: (clients) => deps.oidcAdapter(limits ? limits.countClients(clients) : clients, adapterHooks),
       signingKeys,
+      sessionSid: (citizenSessionId, clientId) =>
+        sessionSid(deps.secrets.subSecret, citizenSessionId, clientId),
       cookieKeys: deps.secrets.cookieKeys,
       session: deps.session,
       pages: pages.providerPages,
@@ -365,6 +398,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     callbackUrl,
     subSecret: deps.secrets.subSecret,
     session: deps.session,
+    sessionEnds,
     events,
     log: (message, error) => app.log.info({ code: error.code, detail: error.detail }, message),
   };
@@ -393,6 +427,8 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     availability,
     events,
     metrics,
+    sessionEnds,
+    backChannel,
     useSigningKeys(keys) {
       signingKeys = keys;
       current = buildProvider();

@@ -17,11 +17,14 @@ import { createOidcAdapter } from './store/oidc-adapter.ts';
 import { withReadAhead } from './store/read-ahead.ts';
 import { createKeyRepository, createRegistryRepository, createSecretRepository } from './store/registry.ts';
 import { createRegistry, type Registry } from './store/registry-cache.ts';
+import { claimRevocation, recordRevocation } from './store/revocations.ts';
 import { connectPostgres, openPglite, type Sql } from './store/sql.ts';
 import { withStoreErrors } from './store/unavailable.ts';
 
 /** How soon every instance sees a registry change made elsewhere. */
 export const REGISTRY_REFRESH_MS = 2000;
+/** How long a closing hub waits for the back-channel logouts under way. */
+export const SHUTDOWN_BACKCHANNEL_MS = 3000;
 /** How often business events past their retention are deleted. */
 export const EVENTS_PRUNE_MS = 3600_000;
 
@@ -60,6 +63,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
   const sql = observeSql(rawSql, metrics);
   // Read-ahead is scoped to oidc-provider's request (its AsyncLocalStorage context).
   const kv = withReadAhead(observeKv(withStoreErrors(rawKv), metrics), { scope: () => Provider.ctx });
+  const backgroundKv = observeKv(withStoreErrors(rawKv), metrics, { background: true });
   try {
     await migrate(sql);
     // The encryption key seals the registry's secrets: it must be known before the registry.
@@ -76,6 +80,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       accessTokenTtl: config.accessTokenTtlSeconds,
       registry,
       kv,
+      backgroundKv,
       oidcAdapter: (clients, hooks) => createOidcAdapter(kv, clients, hooks),
       signingKeys,
       secrets,
@@ -97,6 +102,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       rateLimits: { settings: config.rateLimits, shared: config.redisUrl || options.kv ? kv : undefined },
     });
     built.availability.start();
+    built.sessionEnds.start();
     // Another instance, or an operator, may change the registry: no restart needed to see it.
     // Keys too: a rotated key is published, then signs once activated, on every instance.
     const keyRepository = createKeyRepository(sql, { encryptionKey: secrets.encryptionKey });
@@ -107,11 +113,22 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       built.useSigningKeys(next.jwks);
       built.app.log.info({ active: next.active, published: next.jwks.length }, 'hub keys changed');
     };
+    // Operators' `relais sessions revoke`: whichever instance claims a request ends the session.
+    const handleRevocations = async () => {
+      for (let claimed = 0; claimed < 20; claimed += 1) {
+        const request = await claimRevocation(sql);
+        if (!request) return;
+        await recordRevocation(sql, request.id, await built.sessionEnds.revoke(request.subject));
+      }
+    };
     const watch = setInterval(() => {
       registry
         .refreshIfChanged()
         .catch((error) => built.app.log.warn({ err: error }, 'registry refresh failed'));
       refreshKeys().catch((error) => built.app.log.warn({ err: error }, 'signing keys refresh failed'));
+      handleRevocations().catch((error) =>
+        built.app.log.warn({ err: error }, 'session revocation requests failed'),
+      );
     }, REGISTRY_REFRESH_MS);
     watch.unref();
     const prune = () =>
@@ -130,7 +147,10 @@ export async function createHub(options: HubOptions): Promise<Hub> {
         clearInterval(watch);
         clearInterval(retention);
         built.availability.stop();
+        built.sessionEnds.stop();
         await built.app.close();
+        // Logout tokens on their way get a moment (their retries would outlive a shutdown).
+        await built.backChannel.drain(SHUTDOWN_BACKCHANNEL_MS);
         await Promise.allSettled([kv.close(), sql.close()]);
       },
     };

@@ -8,7 +8,7 @@ export interface ParsedArgs {
 }
 
 /** Flags that always take a value. */
-const VALUE_FLAGS = new Set(['file', 'days', 'delay', 'alg', 'sp', 'id', 'scopes', 'expires']);
+const VALUE_FLAGS = new Set(['file', 'days', 'delay', 'alg', 'sp', 'sub', 'id', 'scopes', 'expires']);
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const positionals: string[] = [];

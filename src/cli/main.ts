@@ -10,6 +10,7 @@ import { type Kind, runEntryCommand } from './entries.ts';
 import { exportFederation, importFederation } from './federation.ts';
 import { runHabilitationCommand } from './habilitations.ts';
 import { listKeys, retireKey, rotateKeys, runMigrate, showStats } from './operations.ts';
+import { revokeSession } from './sessions.ts';
 
 export type { CliIo } from './context.ts';
 
@@ -28,6 +29,8 @@ export const USAGE = `usage: relais [--embedded] [--json] <command>
   keys list                                the hub's signing and encryption keys (public facts only)
   keys rotate [--delay SECONDS] [--alg A]  new keys, published now, active after the delay (900 s)
   keys retire KID                          stop publishing a key that is no longer active
+  sessions revoke --sub SUB --sp ID        end the citizen's hub session (SP ID's sub SUB);
+                                           a running hub tells its SPs (back-channel logout)
   import FILE                              upsert a federation file
   export [--with-secrets]                  print the registry as a federation file
   stats [--days N]                         business events of the last N days (default 7)
@@ -39,6 +42,7 @@ const COMMAND_FLAGS: Record<string, string[]> = {
   export: ['with-secrets'],
   stats: ['days'],
   keys: ['delay', 'alg'],
+  sessions: ['sub', 'sp'],
   'habilitations list': ['sp'],
   'habilitations grant': ['id', 'scopes', 'expires'],
 };
@@ -83,8 +87,10 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     if (group === 'keys' && !['list', 'rotate', 'retire'].includes(action ?? '')) {
       throw new UsageError('keys needs a command: list, rotate, retire');
     }
+    if (group === 'sessions' && action !== 'revoke') throw new UsageError('sessions needs a command: revoke');
     if (group === 'import' && !action) throw new UsageError('import needs a FILE');
-    if (!isEntry && !isHabilitations && !single && group !== 'keys' && group !== 'import') {
+    const known = ['keys', 'import', 'sessions'];
+    if (!isEntry && !isHabilitations && !single && !known.includes(group)) {
       throw new UsageError(`unknown command "${group}"`);
     }
     const ctx = createContext(io, flags);
@@ -96,6 +102,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     else if (group === 'keys' && action === 'retire') await retireKey(ctx, id);
     else if (group === 'keys') await listKeys(ctx);
     else if (group === 'import') await importFederation(ctx, action ?? '');
+    else if (group === 'sessions') await revokeSession(ctx);
     else if (group === 'export') await exportFederation(ctx);
     else await showStats(ctx);
     return 0;

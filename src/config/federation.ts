@@ -121,6 +121,13 @@ export const serviceProviderSchema = z
     client_name: z.string().min(1).max(200),
     redirect_uris: z.array(url).min(1),
     post_logout_redirect_uris: z.array(url).default([]),
+    /**
+     * OpenID Connect Back-Channel Logout: where the hub posts a logout_token when a hub session
+     * this SP took part in ends (a logout at another SP, expiry, an operator's revocation).
+     */
+    backchannel_logout_uri: url.optional(),
+    /** Its id_tokens, and so its logout tokens, carry `sid` (they always do when it has a URI). */
+    backchannel_logout_session_required: z.boolean().default(false),
     scope: spaceList.refine((s) => splitScope(s).includes('openid'), 'must contain openid'),
     acr_values: z.array(acrSchema).min(1).default(['eidas1']),
     id_token_signed_response_alg: z.enum(['ES256', 'RS256']).default('ES256'),

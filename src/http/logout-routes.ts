@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { asRelaisError } from '../errors.ts';
 import { endHubSession, type HubSessions } from '../login/hub-session.ts';
 import type { Events } from '../observability/events.ts';
+import type { BackChannelLogouts } from '../op/back-channel-logout.ts';
 import type { AfterSessionEnd } from '../op/logout.ts';
 import type { SessionLifetime } from '../op/session-lifetime.ts';
 import type { Availability } from '../rp/availability.ts';
@@ -33,13 +34,17 @@ export interface LogoutDependencies {
   context(request: FastifyRequest, reply: FastifyReply): PageContext;
   /** Business events; absent in unit tests. */
   events?: Events;
+  /** Tells the session's other SPs it ended (back-channel logout), without waiting; absent in unit tests. */
+  backChannel?: Pick<BackChannelLogouts, 'notify'>;
 }
 
 /** What follows oidc-provider's logout: end the hub session, then leave for the IdP's logout. */
 export function continueLogoutAtIdp(deps: LogoutDependencies): AfterSessionEnd {
   const reachable = deps.reachable ?? tcpReachable();
-  return async ({ citizenSessionId, location }) => {
-    const hubSession = await endHubSession(deps.hubSessions, citizenSessionId, deps.session);
+  return async ({ citizenSessionId, location, clientId }) => {
+    const { ended, live: hubSession } = await endHubSession(deps.hubSessions, citizenSessionId, deps.session);
+    // The other SPs of the session learn it ended; the one logging out knows (started, never awaited).
+    if (ended) deps.backChannel?.notify(ended, hubSession ? 'logout' : 'expired', clientId);
     if (!hubSession) return undefined;
     const { idpUid } = hubSession;
     // An IdP down, unreachable or gone from the registry is skipped: the citizen goes straight back.

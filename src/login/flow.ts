@@ -34,10 +34,13 @@ import {
   keepHubSession,
   loadHubSession,
   logsOutAtIdp,
+  sessionEndsAt,
+  withParticipant,
 } from './hub-session.ts';
 import { type CitizenIdentity, identityFingerprint, toAgentIdentity, toCitizenIdentity } from './identity.ts';
 import { type MireEntry, mireEntries, unavailableReason } from './mire.ts';
 import type { LoginFailure, LoginIn, LoginRecord, OpenLogin } from './record.ts';
+import type { SessionEnds } from './session-ends.ts';
 import {
   awaitingConsent,
   cancellation,
@@ -75,6 +78,8 @@ export interface LoginDependencies {
   subSecret: string;
   /** Lifetime of the hub session (SSO between SPs). */
   session: SessionLifetime;
+  /** Where each consent files the session's end and the SP's sub (expiry notices, revocation). */
+  sessionEnds?: SessionEnds | undefined;
   /** Business events: one per step. */
   events: Events;
   /** What the logs learn of a failure: its code and detail, never a claim. */
@@ -450,14 +455,19 @@ async function finishLogin(
     interaction,
     { ...identity, citizenSessionId: hubSession.citizenSessionId },
     grantTtl,
-    (grantId) => [
-      deps.logins.swap(uid, stored, consent(login)).then((swapped) => {
-        if (!swapped)
-          throw new RelaisError('R4003', { detail: 'consent already given', interactionUid: uid });
-      }),
-      keepHubSession(deps.hubSessions, hubSession),
-      deps.grantIdentities.put(grantId, { sub, claims, exp }),
-    ],
+    (grantId) => {
+      const kept = withParticipant(hubSession, sp, grantId);
+      return [
+        deps.logins.swap(uid, stored, consent(login)).then((swapped) => {
+          if (!swapped)
+            throw new RelaisError('R4003', { detail: 'consent already given', interactionUid: uid });
+        }),
+        keepHubSession(deps.hubSessions, kept, deps.session),
+        deps.grantIdentities.put(grantId, { sub, claims, exp }),
+        ...(deps.sessionEnds?.track(kept, sessionEndsAt(deps.session, kept.startedAt), sp.client_id, sub) ??
+          []),
+      ];
+    },
   );
   return { redirect: location };
 }

@@ -31,6 +31,21 @@ const storedHubSessionSchema = citizenIdentitySchema
   .extend({
     /** Epoch seconds of the first login of this session: the absolute lifetime counts from it. */
     startedAt: z.number().int(),
+    /**
+     * Epoch seconds it ends unless a login extends it (idle, capped by the absolute lifetime).
+     * Absent from records written before it: their TTL ends those.
+     */
+    expiresAt: z.number().int().optional(),
+    /**
+     * The SPs that took part, with the grant each consent made: told by back-channel logout when
+     * the session ends, and their grants forgotten when an operator revokes it.
+     */
+    participants: z.array(z.object({ clientId: z.string(), grantId: z.string() })).default([]),
+    /**
+     * A participant wants a back-channel logout: the record then outlives its end by
+     * EXPIRY_NOTICE_SECONDS, so that the end of the session by expiry can still be told.
+     */
+    notifyAtEnd: z.boolean().optional(),
   });
 type StoredHubSession = z.infer<typeof storedHubSessionSchema>;
 export type HubSession = StoredHubSession & { citizenSessionId: string };
@@ -39,18 +54,52 @@ export type HubSessions = Slot<StoredHubSession>;
 /** What a hub session may hold, field by field (tests assert nothing else is ever kept). */
 export const HUB_SESSION_FIELDS = Object.keys(storedHubSessionSchema.shape);
 
-/** Kept for what is left of the session's lifetime (idle, capped by the absolute lifetime). */
+/**
+ * How long a session's record outlives its end when an SP wants to be told of that end: the
+ * instances' sweep (login/session-ends.ts) finds it there, takes it and sends the logout tokens.
+ */
+export const EXPIRY_NOTICE_SECONDS = 15 * 60;
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/**
+ * Kept for what is left of the session's lifetime (idle, capped by the absolute lifetime), and
+ * EXPIRY_NOTICE_SECONDS more when an SP is to be told of its end.
+ */
 export function hubSessionSlot(lifetime: SessionLifetime): SlotSpec<StoredHubSession> {
   return {
     prefix: 'hub-session',
     schema: storedHubSessionSchema,
-    ttl: (session) => remainingSessionTtl(lifetime, session.startedAt),
+    ttl: (session) =>
+      Math.max(
+        1,
+        (session.expiresAt === undefined
+          ? remainingSessionTtl(lifetime, session.startedAt)
+          : session.expiresAt - nowSeconds()) + (session.notifyAtEnd ? EXPIRY_NOTICE_SECONDS : 0),
+      ),
     sealed: true,
   };
 }
 
+/** Still alive: within its absolute lifetime, and not past its end (idle). */
+export function sessionAlive(
+  lifetime: SessionLifetime,
+  stored: StoredHubSession,
+  now = nowSeconds(),
+): boolean {
+  return (
+    !sessionExpired(lifetime, stored.startedAt, now) &&
+    (stored.expiresAt === undefined || stored.expiresAt > now)
+  );
+}
+
+/** When a session written now ends: the idle time from now, capped by the absolute lifetime. */
+export function sessionEndsAt(lifetime: SessionLifetime, startedAt: number, now = nowSeconds()): number {
+  return now + remainingSessionTtl(lifetime, startedAt, now);
+}
+
 const live = (lifetime: SessionLifetime, citizenSessionId: string, stored: StoredHubSession | undefined) =>
-  stored && !sessionExpired(lifetime, stored.startedAt) ? { ...stored, citizenSessionId } : undefined;
+  stored && sessionAlive(lifetime, stored) ? { ...stored, citizenSessionId } : undefined;
 
 /** The browser's hub session, unless it is gone or past its absolute lifetime. */
 export async function loadHubSession(
@@ -63,20 +112,34 @@ export async function loadHubSession(
 }
 
 /**
- * Ends the hub session (logout), returning it if it was still alive: one round trip. Without an
- * idpIdToken (the IdP had no end_session_endpoint), there is no logout to ask for at the IdP.
+ * Ends the hub session (logout): one round trip. `ended` is the record taken, alive or past its
+ * end and kept for the notice (its SPs are to be told either way, and the sweep will not find it
+ * any more); `live` is it if it was still alive. Without an idpIdToken (the IdP had no
+ * end_session_endpoint), there is no logout to ask for at the IdP.
  */
 export async function endHubSession(
   sessions: HubSessions,
   citizenSessionId: string,
   lifetime: SessionLifetime,
-): Promise<HubSession | undefined> {
-  return live(lifetime, citizenSessionId, await sessions.take(citizenSessionId));
+): Promise<{ ended: HubSession | undefined; live: HubSession | undefined }> {
+  const taken = await sessions.take(citizenSessionId);
+  return {
+    ended: taken && { ...taken, citizenSessionId },
+    live: live(lifetime, citizenSessionId, taken),
+  };
 }
 
-/** Writes the hub session: the fields of the list only, whatever else the value carries. */
-export function keepHubSession(sessions: HubSessions, { citizenSessionId, ...session }: HubSession) {
-  return sessions.put(citizenSessionId, storedHubSessionSchema.parse(session));
+/**
+ * Writes the hub session: the fields of the list only, whatever else the value carries; it ends
+ * after the idle time from now, capped by the absolute lifetime.
+ */
+export function keepHubSession(
+  sessions: HubSessions,
+  { citizenSessionId, ...session }: HubSession,
+  lifetime: SessionLifetime,
+) {
+  const expiresAt = sessionEndsAt(lifetime, session.startedAt);
+  return sessions.put(citizenSessionId, storedHubSessionSchema.parse({ ...session, expiresAt }));
 }
 
 /**
@@ -108,8 +171,33 @@ export function hubSessionFor(
   const continued =
     current && (citizenSessionId === current.citizenSessionId || current.identityKey === citizen.identityKey);
   return continued
-    ? { ...session, citizenSessionId: current.citizenSessionId, startedAt: current.startedAt }
-    : { ...session, citizenSessionId: randomUUID(), startedAt: Math.floor(Date.now() / 1000) };
+    ? {
+        ...session,
+        citizenSessionId: current.citizenSessionId,
+        startedAt: current.startedAt,
+        participants: current.participants,
+        ...(current.notifyAtEnd ? { notifyAtEnd: true } : {}),
+      }
+    : { ...session, citizenSessionId: randomUUID(), startedAt: nowSeconds(), participants: [] };
+}
+
+/**
+ * The session with this SP's consent recorded: its grant replaces the SP's earlier one, and an SP
+ * with a backchannel_logout_uri has the session's end told (notifyAtEnd).
+ */
+export function withParticipant(
+  session: HubSession,
+  sp: { client_id: string; backchannel_logout_uri?: string | undefined },
+  grantId: string,
+): HubSession {
+  return {
+    ...session,
+    participants: [
+      ...session.participants.filter((participant) => participant.clientId !== sp.client_id),
+      { clientId: sp.client_id, grantId },
+    ],
+    ...(session.notifyAtEnd || sp.backchannel_logout_uri ? { notifyAtEnd: true } : {}),
+  };
 }
 
 /**

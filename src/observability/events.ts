@@ -28,6 +28,10 @@ export const EVENT_NAMES = [
   'logout.started',
   'logout.idp_redirected',
   'logout.completed',
+  /** A hub session ended without a logout (data.reason: expired, or revoked by an operator). */
+  'session.ended',
+  /** A logout_token sent to an SP (data.reason, outcome delivered or failed, attempts, status, ms). */
+  'logout.backchannel',
 ] as const;
 
 export type EventName = (typeof EVENT_NAMES)[number];

@@ -26,8 +26,11 @@ export interface Metrics {
   /** relais_profile_info{profile}: which federation this instance serves. */
   serveProfile(profile: string): void;
   storeError(store: 'redis' | 'postgres', operation: string): void;
-  /** One operation sent to a store (the benchmark divides these by logins). */
-  storeCall(store: 'redis' | 'postgres'): void;
+  /**
+   * One operation sent to a store (the benchmark divides these by logins); `background` for the
+   * hub's own periodic work (the sweep of ended sessions), counted apart from the requests'.
+   */
+  storeCall(store: 'redis' | 'postgres', background?: boolean): void;
   /** A request refused by the rate limits (429): which limit, on which kind of route. */
   rateLimited(scope: 'address' | 'client', route: string): void;
   /** Read at every scrape: 1 = the mire offers the IdP, 0 = greyed. */
@@ -88,6 +91,11 @@ export function createMetrics(): Metrics {
   const redisCommands = new Counter({
     name: 'relais_redis_commands_total',
     help: 'Kv operations sent to Redis, one round trip each at most (operations of one tick share a write; the in-process store when REDIS_URL is unset)',
+    registers,
+  });
+  const backgroundRedisCommands = new Counter({
+    name: 'relais_redis_background_commands_total',
+    help: 'Kv operations of the hub’s periodic work, not of a request: the sweep of hub sessions past their end, operators’ revocations',
     registers,
   });
   const sqlQueries = new Counter({
@@ -161,7 +169,8 @@ export function createMetrics(): Metrics {
       profileInfo.set({ profile }, 1);
     },
     storeError: (store, operation) => storeErrors.inc({ store, operation }),
-    storeCall: (store) => (store === 'redis' ? redisCommands : sqlQueries).inc(),
+    storeCall: (store, background) =>
+      (store === 'redis' ? (background ? backgroundRedisCommands : redisCommands) : sqlQueries).inc(),
     rateLimited: (limit, route) => rateLimited.inc({ limit, route }),
     watchAvailability(read) {
       readAvailability = read;
@@ -171,14 +180,14 @@ export function createMetrics(): Metrics {
 }
 
 /** The Kv, counting its operations and its failures (the error still reaches the caller). */
-export function observeKv(kv: Kv, metrics: Metrics): Kv {
+export function observeKv(kv: Kv, metrics: Metrics, options: { background?: boolean } = {}): Kv {
   const wrapped = {} as Record<string, unknown>;
   for (const [name, method] of Object.entries(kv) as Array<
     [string, (...args: unknown[]) => Promise<unknown>]
   >) {
     const counted = name !== 'close';
     wrapped[name] = (...args: unknown[]) => {
-      if (counted) metrics.storeCall('redis');
+      if (counted) metrics.storeCall('redis', options.background);
       return method.apply(kv, args).catch((error: unknown) => {
         metrics.storeError('redis', name);
         throw error;

@@ -23,6 +23,14 @@ export function toClientMetadata(sp: ServiceProvider | undefined): Record<string
     // placeholder is never fetched (sectorIdentifierUriValidate is off).
     sector_identifier_uri: `https://sector.relais.invalid/${encodeURIComponent(sp.sector_identifier ?? sp.client_id)}`,
     post_logout_redirect_uris: sp.post_logout_redirect_uris,
+    // oidc-provider then puts `sid` in the id_token; the hub sends the logout tokens itself
+    // (op/back-channel-logout.ts), never while the citizen waits.
+    ...(sp.backchannel_logout_uri
+      ? {
+          backchannel_logout_uri: sp.backchannel_logout_uri,
+          backchannel_logout_session_required: sp.backchannel_logout_session_required,
+        }
+      : {}),
     response_types: ['code'],
     grant_types: grantTypesOf(sp),
     token_endpoint_auth_method: sp.token_endpoint_auth_method,

@@ -10,6 +10,8 @@ export interface EndedSession {
   citizenSessionId: string;
   /** oidc-provider's redirect: the SP's post_logout_redirect_uri (with its state) or /session/end/success. */
   location: string;
+  /** The SP whose logout request this is (its id_token_hint or client_id), when one was named. */
+  clientId?: string | undefined;
 }
 
 /** The rest of the logout: a Location replacing oidc-provider's, or undefined to keep it. */
@@ -39,7 +41,11 @@ export function endSessionChain(options: EndSessionChainOptions) {
       );
       await options.grantIdentities.del(revoked);
       if (!accountId || !location) return;
-      const replaced = await options.afterSessionEnd({ citizenSessionId: accountId, location });
+      const replaced = await options.afterSessionEnd({
+        citizenSessionId: accountId,
+        location,
+        clientId: ctx.oidc.client?.clientId,
+      });
       if (replaced) ctx.redirect(replaced);
     } catch (error) {
       // oidc-provider's Location stands: the citizen still reaches the SP (or the logged-out page).

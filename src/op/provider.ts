@@ -59,10 +59,19 @@ export interface ProviderOptions {
    * may be reused without a page (undefined: login_required, as without a session).
    */
   silentLogin?: SilentLogin | undefined;
+  /** The `sid` of a citizen session (the account id) at a client: op/back-channel-logout.ts sessionSid. */
+  sessionSid?: ((citizenSessionId: string, clientId: string) => string) | undefined;
   /** Told of each login that starts (its interaction, before the browser is sent to it). */
   onInteraction?:
     | ((ctx: KoaContextWithOIDC, interaction: { uid: string; params: Record<string, unknown> }) => void)
     | undefined;
+}
+
+/** What oidc-provider's Session does to name a client's sid (models/session.js). */
+interface SessionInternals {
+  accountId?: string;
+  sidFor(clientId: string, value?: string): string | undefined;
+  ensureClientContainer(clientId: string): void;
 }
 
 export type SilentLogin = (request: {
@@ -189,7 +198,9 @@ export function createProvider(options: ProviderOptions): Provider {
       },
       registration: { enabled: false },
       deviceFlow: { enabled: false },
-      backchannelLogout: { enabled: false },
+      // Back-channel logout: the SPs' backchannel_logout_uri and discovery's support flags; the
+      // logout tokens themselves are the hub's (see below).
+      backchannelLogout: { enabled: true },
       requestObjects: { enabled: false },
       // id_token and userinfo encrypted to the SPs that ask it (op/clients.ts); discovery lists how.
       encryption: { enabled: true },
@@ -312,6 +323,22 @@ export function createProvider(options: ProviderOptions): Provider {
   });
   // FC v2: every id_token carries `sid`, not only those of back-channel logout clients.
   (provider.Client.prototype as unknown as { includeSid(): boolean }).includeSid = () => true;
+  // The hub sends the logout tokens itself, from the hub session, never while the citizen waits
+  // (op/back-channel-logout.ts); oidc-provider's own sending, awaited at logout, stays unused.
+  (provider.Client.prototype as unknown as { backchannelLogout(): Promise<void> }).backchannelLogout =
+    async () => undefined;
+  // The `sid` of a session at a client is derived (sessionSid), not random: the logout token of a
+  // session that expired, or that an operator revoked, names the same sid without its being kept.
+  const { sessionSid } = options;
+  if (sessionSid) {
+    const session = provider.Session.prototype as unknown as SessionInternals;
+    const ensureClientContainer = session.ensureClientContainer;
+    session.ensureClientContainer = function (this: SessionInternals, clientId: string) {
+      if (this.accountId && !this.sidFor(clientId))
+        this.sidFor(clientId, sessionSid(this.accountId, clientId));
+      ensureClientContainer.call(this, clientId);
+    };
+  }
   return provider;
 }
 

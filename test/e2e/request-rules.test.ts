@@ -408,7 +408,7 @@ describe('discovery', () => {
     }
   });
 
-  it('publishes one EC P-256 and one RSA public key, without private parts', async () => {
+  it('publishes one EC P-256 and one RSA public key of each use, without private parts', async () => {
     const metadata = (await (
       await fetch(`${federation.issuer}/.well-known/openid-configuration`)
     ).json()) as {
@@ -417,9 +417,12 @@ describe('discovery', () => {
     const { keys } = (await (await fetch(metadata.jwks_uri)).json()) as {
       keys: Array<Record<string, unknown>>;
     };
-    expect(keys.filter((key) => key.kty === 'EC' && key.crv === 'P-256')).toHaveLength(1);
-    expect(keys.filter((key) => key.kty === 'RSA')).toHaveLength(1);
-    expect(keys).toHaveLength(2);
+    for (const use of ['sig', 'enc']) {
+      const ofUse = keys.filter((key) => key.use === use);
+      expect(ofUse.filter((key) => key.kty === 'EC' && key.crv === 'P-256')).toHaveLength(1);
+      expect(ofUse.filter((key) => key.kty === 'RSA')).toHaveLength(1);
+    }
+    expect(keys).toHaveLength(4);
     for (const key of keys) {
       for (const part of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) expect(key).not.toHaveProperty(part);
     }

@@ -177,7 +177,17 @@ describe('SSO between SPs', () => {
     const { browser, first } = await firstLogin('idp-no-logout');
     const stored = await storedHubSession(browser);
     expect(Object.keys(stored).sort()).toEqual(
-      ['acr', 'amr', 'authTime', 'claims', 'identityKey', 'idpUid', 'startedAt'].sort(),
+      [
+        'acr',
+        'amr',
+        'authTime',
+        'claims',
+        'identityKey',
+        'idpUid',
+        'startedAt',
+        'expiresAt',
+        'participants',
+      ].sort(),
     );
     for (const field of Object.keys(stored)) expect(HUB_SESSION_FIELDS).toContain(field);
     // SSO still answers the second SP from what was kept.

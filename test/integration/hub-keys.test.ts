@@ -18,18 +18,21 @@ afterAll(async () => {
   await admin.end();
 });
 
-it.runIf(url)('creates one ES256 and one RS256 key when two instances start at once', async () => {
-  const config = loadConfig({
-    DATABASE_URL: url,
-    DEMO: 'false',
-    SUB_SECRET: 'keys-test-sub-secret-0123456789abcdef0123',
-    ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-    COOKIE_KEYS: randomBytes(32).toString('hex'),
-  });
-  hubs.push(...(await Promise.all([0, 1].map(() => createHub({ config, sqlSchema: schema })))));
-  const [a, b] = hubs;
-  const jwksA = (await a?.app.inject({ url: '/jwks' }))?.json() as { keys: Array<{ alg: string }> };
-  const jwksB = (await b?.app.inject({ url: '/jwks' }))?.json();
-  expect(jwksA).toEqual(jwksB);
-  expect(jwksA.keys.map((key) => key.alg).sort()).toEqual(['ES256', 'RS256']);
-});
+it.runIf(url)(
+  'creates one key of each algorithm, signing and encryption, when two instances start at once',
+  async () => {
+    const config = loadConfig({
+      DATABASE_URL: url,
+      DEMO: 'false',
+      SUB_SECRET: 'keys-test-sub-secret-0123456789abcdef0123',
+      ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+      COOKIE_KEYS: randomBytes(32).toString('hex'),
+    });
+    hubs.push(...(await Promise.all([0, 1].map(() => createHub({ config, sqlSchema: schema })))));
+    const [a, b] = hubs;
+    const jwksA = (await a?.app.inject({ url: '/jwks' }))?.json() as { keys: Array<{ alg: string }> };
+    const jwksB = (await b?.app.inject({ url: '/jwks' }))?.json();
+    expect(jwksA).toEqual(jwksB);
+    expect(jwksA.keys.map((key) => key.alg).sort()).toEqual(['ECDH-ES', 'ES256', 'RS256', 'RSA-OAEP-256']);
+  },
+);

@@ -33,6 +33,8 @@ describe.each(databases)('migrate on $name', (database) => {
         '0002_events.sql',
         '0003_signing_key_activation.sql',
         '0004_data_providers.sql',
+        '0005_encryption_keys.sql',
+        '0006_session_revocations.sql',
       ],
     });
     expect(await tables(fx.sql)).toEqual([
@@ -42,6 +44,7 @@ describe.each(databases)('migrate on $name', (database) => {
       'identity_providers',
       'schema_migrations',
       'service_providers',
+      'session_revocations',
       'signing_keys',
     ]);
     expect(await migrate(fx.sql)).toEqual({ applied: [] });

@@ -69,7 +69,7 @@ const withEndSession: IdpClients = {
 
 async function loggedIn(hubSessions: ReturnType<typeof setup>['hubSessions']) {
   const session = hubSessionFor(citizen, undefined);
-  await keepHubSession(hubSessions, session);
+  await keepHubSession(hubSessions, session, lifetime);
   return session.citizenSessionId;
 }
 
@@ -80,9 +80,9 @@ describe('continueLogoutAtIdp', () => {
     };
     const { hubSessions, afterSessionEnd } = setup(down);
     const session = hubSessionFor(citizen, undefined);
-    await keepHubSession(hubSessions, session);
+    await keepHubSession(hubSessions, session, lifetime);
     const { citizenSessionId } = session;
-    await expect(loadHubSession(hubSessions, citizenSessionId, lifetime)).resolves.toEqual(session);
+    await expect(loadHubSession(hubSessions, citizenSessionId, lifetime)).resolves.toMatchObject(session);
     const location = 'http://127.0.0.20:4000/sp/?state=s';
     await expect(afterSessionEnd({ citizenSessionId, location })).resolves.toBeUndefined();
     await expect(loadHubSession(hubSessions, citizenSessionId, lifetime)).resolves.toBeUndefined();
@@ -105,7 +105,7 @@ describe('continueLogoutAtIdp', () => {
   it('goes straight on when no id_token was kept for the IdP (it had no end_session at login)', async () => {
     const { hubSessions, afterSessionEnd, events, checked } = setup(withEndSession);
     const session = hubSessionFor(citizen, undefined, { endSession: false });
-    await keepHubSession(hubSessions, session);
+    await keepHubSession(hubSessions, session, lifetime);
     const location = await afterSessionEnd({
       citizenSessionId: session.citizenSessionId,
       location: 'http://127.0.0.20:4000/sp/',

@@ -59,10 +59,20 @@ describe('the hub session as stored', () => {
   it('holds no id_token for an IdP without end_session_endpoint, and no field beyond the list', async () => {
     const { sessions, raw } = store();
     const session = hubSessionFor(citizen, undefined, { endSession: false });
-    await keepHubSession(sessions, session);
+    await keepHubSession(sessions, session, lifetime);
     const stored = await raw(session);
     expect(Object.keys(stored).sort()).toEqual(
-      ['idpUid', 'acr', 'amr', 'authTime', 'identityKey', 'claims', 'startedAt'].sort(),
+      [
+        'idpUid',
+        'acr',
+        'amr',
+        'authTime',
+        'identityKey',
+        'claims',
+        'startedAt',
+        'expiresAt',
+        'participants',
+      ].sort(),
     );
     expect(stored).not.toHaveProperty('idpIdToken');
     expect(JSON.stringify(stored)).not.toContain(citizen.idpIdToken);
@@ -71,17 +81,17 @@ describe('the hub session as stored', () => {
   it("keeps the IdP's id_token for an IdP with an end_session_endpoint, for the logout there", async () => {
     const { sessions, raw } = store();
     const session = hubSessionFor(citizen, undefined, { endSession: true });
-    await keepHubSession(sessions, session);
+    await keepHubSession(sessions, session, lifetime);
     expect((await raw(session))['idpIdToken']).toBe(citizen.idpIdToken);
-    const ended = await endHubSession(sessions, session.citizenSessionId, lifetime);
-    expect(ended?.idpIdToken).toBe(citizen.idpIdToken);
+    const { live } = await endHubSession(sessions, session.citizenSessionId, lifetime);
+    expect(live?.idpIdToken).toBe(citizen.idpIdToken);
   });
 
   it('never writes what a session object happens to carry beyond the list', async () => {
     const { sessions, raw } = store();
     const session = hubSessionFor(citizen, undefined, { endSession: true });
     const padded = { ...session, interactionUid: 'uid-1', pivotCopy: { ...citizen.claims } } as HubSession;
-    await keepHubSession(sessions, padded);
+    await keepHubSession(sessions, padded, lifetime);
     const stored = await raw(session);
     for (const field of Object.keys(stored)) expect(HUB_SESSION_FIELDS).toContain(field);
     expect(stored).not.toHaveProperty('citizenSessionId');
@@ -90,13 +100,15 @@ describe('the hub session as stored', () => {
   it('answers SSO with what it kept: the claims, the level, amr and auth_time, the identity key', async () => {
     const { sessions } = store();
     const session = hubSessionFor(citizen, undefined, { endSession: false });
-    await keepHubSession(sessions, session);
+    await keepHubSession(sessions, session, lifetime);
     const loaded = await loadHubSession(sessions, session.citizenSessionId, lifetime);
     const { idpIdToken, ...rest } = citizen;
     expect(loaded).toEqual({
       ...rest,
       citizenSessionId: session.citizenSessionId,
       startedAt: session.startedAt,
+      expiresAt: expect.any(Number),
+      participants: [],
     });
     // An SSO carries the session on: the same person keeps it, still without a token to keep.
     const next = hubSessionFor({ ...(loaded as HubSession) }, loaded, { endSession: false });
@@ -107,10 +119,10 @@ describe('the hub session as stored', () => {
   it('gives the logout no hint when no id_token was kept (the IdP has no logout to give it to)', async () => {
     const { sessions } = store();
     const session = hubSessionFor(citizen, undefined, { endSession: false });
-    await keepHubSession(sessions, session);
-    const ended = await endHubSession(sessions, session.citizenSessionId, lifetime);
-    expect(ended?.idpIdToken).toBeUndefined();
-    expect(ended?.idpUid).toBe('idp-a');
+    await keepHubSession(sessions, session, lifetime);
+    const { live } = await endHubSession(sessions, session.citizenSessionId, lifetime);
+    expect(live?.idpIdToken).toBeUndefined();
+    expect(live?.idpUid).toBe('idp-a');
   });
 });
 
