@@ -38,6 +38,9 @@ export function demoFederation(
         client_name: 'Service de démonstration',
         redirect_uris: [`${urls.demoSp}/callback`],
         post_logout_redirect_uris: [`${urls.demoSp}/`],
+        // Told by the hub when the citizen's hub session ends elsewhere (src/demo-sp/backchannel-logout.ts).
+        backchannel_logout_uri: `${urls.demoSp}/backchannel-logout`,
+        backchannel_logout_session_required: true,
         scope: `openid identite_pivot profile birth email given_name family_name birthdate gender birthplace birthcountry preferred_username ${DEMO_DP.scope}`,
         acr_values: ['eidas1', 'eidas2'],
         id_token_signed_response_alg: 'ES256',
@@ -94,6 +97,9 @@ function proDemoFederation(urls: { mockIdp: string; demoSp: string; fallbackIdp:
         client_name: 'Service de démonstration (agents)',
         redirect_uris: [`${urls.demoSp}/callback`],
         post_logout_redirect_uris: [`${urls.demoSp}/`],
+        // Told by the hub when the citizen's hub session ends elsewhere (src/demo-sp/backchannel-logout.ts).
+        backchannel_logout_uri: `${urls.demoSp}/backchannel-logout`,
+        backchannel_logout_session_required: true,
         scope: `openid ${PRO_DEMO_CLAIMS} idp_id idp_acr`,
         acr_values: ['eidas1', 'eidas2'],
         id_token_signed_response_alg: 'ES256',

@@ -1,7 +1,14 @@
-// Everything openid-client: discovery (cached), the authorize URL, the callback, the logout URL.
+// Everything openid-client: discovery (cached), the authorize URL, the callback, the logout URL;
+// and the hub's keys (jose) for its back-channel logout tokens.
 // Each step is what FranceConnect v2 asks of a service provider.
+import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 import * as client from 'openid-client';
 import { z } from 'zod';
+import {
+  type LogoutTokenClaims,
+  LogoutTokenUnverifiable,
+  validateLogoutToken,
+} from './backchannel-logout.ts';
 import { DemoSpError, fromOpenIdClientError } from './errors.ts';
 import type { DemoSpSettings } from './options.ts';
 
@@ -19,6 +26,13 @@ export interface VerifiedLogin {
   /** The claims of the signed userinfo response. */
   readonly userinfo: Readonly<Record<string, unknown>>;
   readonly authentication: Authentication;
+  /** What a back-channel logout names this login by: the id_token's `sub` and, when sent, its `sid`. */
+  readonly hubSession: HubSession;
+}
+
+export interface HubSession {
+  readonly sub: string;
+  readonly sid: string | undefined;
 }
 
 export interface Authentication {
@@ -37,18 +51,28 @@ export interface RelaisClient {
   ): Promise<{ login: VerifiedLogin; accessToken: string }>;
   /** undefined when the hub publishes no end_session_endpoint: the logout is then local only. */
   logoutUrl(idToken: string, state: string): Promise<URL | undefined>;
+  /**
+   * A back-channel logout_token checked against the hub's issuer, its keys and this SP's client_id
+   * and alg (OIDC Back-Channel Logout 1.0 §2.6, but the jti replay check). Throws LogoutTokenError
+   * for a token to refuse, LogoutTokenUnverifiable or DemoSpError('hub_unavailable') without keys.
+   */
+  verifyLogoutToken(logoutToken: string): Promise<LogoutTokenClaims>;
 }
 
 const HTTP_TIMEOUT_SECONDS = 10;
+/** The hub waits 2 s for an answer to its logout token: a JWKS fetch must fit well within. */
+const JWKS_TIMEOUT_MS = 1500;
 
 const authenticationClaims = z.object({
   acr: z.string().optional(),
   amr: z.array(z.string()).optional(),
   auth_time: z.number().int().optional(),
+  sid: z.string().min(1).optional(),
 });
 
 export function createRelaisClient(settings: DemoSpSettings): RelaisClient {
   const configuration = configurationCache(settings);
+  const hubKeys = remoteKeysCache();
 
   return {
     async startLogin() {
@@ -94,7 +118,7 @@ export function createRelaisClient(settings: DemoSpSettings): RelaisClient {
         const authentication = authenticationClaims.safeParse(idTokenClaims);
         if (!authentication.success)
           throw new DemoSpError('invalid_response', { cause: authentication.error });
-        const { acr, amr, auth_time: authTime } = authentication.data;
+        const { acr, amr, auth_time: authTime, sid } = authentication.data;
         // The level of assurance must be one we asked for (FC v2: eidas1), not whatever came back.
         if (acr === undefined || !settings.acrValues.split(' ').includes(acr)) {
           throw new DemoSpError('acr_mismatch');
@@ -104,6 +128,7 @@ export function createRelaisClient(settings: DemoSpSettings): RelaisClient {
           // Own string keys only (openid-client also attaches symbol-keyed helpers).
           userinfo: Object.fromEntries(Object.entries(userinfo)),
           authentication: { iss: idTokenClaims.iss, acr, amr, authTime },
+          hubSession: { sub: idTokenClaims.sub, sid },
         };
         return { login, accessToken: tokens.access_token };
       } catch (err) {
@@ -123,6 +148,38 @@ export function createRelaisClient(settings: DemoSpSettings): RelaisClient {
         post_logout_redirect_uri: settings.postLogoutRedirectUri,
       });
     },
+
+    async verifyLogoutToken(logoutToken) {
+      const metadata = (await configuration.get()).serverMetadata();
+      // As toward the hub's other endpoints: plain http only when the issuer itself is on loopback.
+      const jwksUri = metadata.jwks_uri === undefined ? undefined : new URL(metadata.jwks_uri);
+      if (jwksUri === undefined || (jwksUri.protocol !== 'https:' && !settings.allowHttpIssuer)) {
+        throw new LogoutTokenUnverifiable();
+      }
+      return validateLogoutToken(logoutToken, {
+        issuer: metadata.issuer,
+        audience: settings.clientId,
+        algorithm: settings.alg,
+        keys: hubKeys(jwksUri.href),
+      });
+    },
+  };
+}
+
+/**
+ * The hub's JWKS, fetched when first needed and kept (jose fetches it again after 10 minutes, or
+ * at once for an unknown kid, at most every 30 s: a key rotation at the hub needs nothing here).
+ */
+function remoteKeysCache(): (jwksUri: string) => JWTVerifyGetKey {
+  let cached: { uri: string; keys: JWTVerifyGetKey } | undefined;
+  return (jwksUri) => {
+    if (cached?.uri !== jwksUri) {
+      cached = {
+        uri: jwksUri,
+        keys: createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: JWKS_TIMEOUT_MS }),
+      };
+    }
+    return cached.keys;
   };
 }
 

@@ -1,15 +1,16 @@
-// The demo SP's pages: home, login, callback (the redirect_uri; then a data provider's call, when set)
-// and RP-initiated logout.
+// The demo SP's pages: home, login, callback (the redirect_uri; then a data provider's call, when set),
+// RP-initiated logout, and the back-channel logout the hub calls (with the page that lists them).
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomState } from 'openid-client';
 import { z } from 'zod';
+import { LogoutJournal, registerBackchannelLogout } from './backchannel-logout.ts';
 import { callDataProvider, type DataProviderAnswer } from './data-provider.ts';
 import { DemoSpError, describeForLog } from './errors.ts';
 import type { DemoSpSettings } from './options.ts';
 import type { PendingLogin, RelaisClient, VerifiedLogin } from './relais-client.ts';
-import { ExpiringMap, newSessionId } from './sessions.ts';
-import { authenticationRows, claimRows, dataProviderPanel } from './view-model.ts';
+import { ExpiringMap, newSessionId, SessionIndex } from './sessions.ts';
+import { authenticationRows, claimRows, dataProviderPanel, logoutReceiptRows } from './view-model.ts';
 
 const LOGIN_TTL_MS = 10 * 60_000;
 const SESSION_TTL_MS = 30 * 60_000;
@@ -31,6 +32,11 @@ export function registerRoutes(app: FastifyInstance, { settings, relais }: Depen
   const pendingLogins = new ExpiringMap<PendingLogin>(LOGIN_TTL_MS);
   const citizens = new ExpiringMap<Citizen>(SESSION_TTL_MS);
   const pendingLogouts = new ExpiringMap<string>(LOGIN_TTL_MS);
+  // Back-channel logout: the citizens' sessions by the hub's sid and by sub, the sessions the hub
+  // ended (their browser is told at its next page), and the last logouts received.
+  const hubSessions = new SessionIndex(SESSION_TTL_MS);
+  const endedByHub = new ExpiringMap<true>(SESSION_TTL_MS);
+  const journal = new LogoutJournal();
 
   // No Max-Age: the browser drops the cookie when it closes; the server expires the state anyway.
   const cookieOptions = {
@@ -55,12 +61,16 @@ export function registerRoutes(app: FastifyInstance, { settings, relais }: Depen
     pendingLogins.delete(sessionId);
     citizens.delete(sessionId);
     pendingLogouts.delete(sessionId);
+    endedByHub.delete(sessionId);
     reply.clearCookie(settings.cookieName, cookieOptions);
   }
 
   app.get('/', async (request, reply) => {
     const sessionId = sessionIdOf(request);
     const citizen = sessionId === undefined ? undefined : citizens.get(sessionId);
+    // Ended by a back-channel logout since its last page: said once, and the dead cookie dropped.
+    const endedByRelais = sessionId !== undefined && endedByHub.get(sessionId) !== undefined;
+    if (endedByRelais) closeSession(request, reply);
     // Back from the hub's logout: {url}/?state=… confirms that the logout we asked for happened.
     const query = homeQuery.safeParse(request.query);
     const returnedState = query.success ? query.data.state : undefined;
@@ -70,6 +80,7 @@ export function registerRoutes(app: FastifyInstance, { settings, relais }: Depen
       pendingLogouts.take(sessionId) === returnedState;
     return reply.view('home.njk', {
       loggedOut,
+      endedByRelais,
       citizen: citizen && {
         claims: claimRows(citizen.userinfo),
         authentication: authenticationRows(citizen.authentication),
@@ -100,7 +111,13 @@ export function registerRoutes(app: FastifyInstance, { settings, relais }: Depen
       const { resource, status, error } = dataProvider;
       request.log.warn({ resource, status, error }, 'demo-sp: data provider call failed');
     }
-    citizens.set(openSession(request, reply), { ...login, dataProvider });
+    const citizenSessionId = openSession(request, reply);
+    citizens.set(citizenSessionId, { ...login, dataProvider });
+    // What a back-channel logout will name this session by.
+    const isLive = (id: string) => citizens.get(id) !== undefined;
+    const { sid, sub } = login.hubSession;
+    if (sid !== undefined) hubSessions.add(`sid ${sid}`, citizenSessionId, isLive);
+    hubSessions.add(`sub ${sub}`, citizenSessionId, isLive);
     return reply.redirect('/', 303);
   });
 
@@ -120,4 +137,26 @@ export function registerRoutes(app: FastifyInstance, { settings, relais }: Depen
     pendingLogouts.set(openSession(request, reply), state);
     return reply.redirect(endSessionUrl.href, 303);
   });
+
+  /** The sessions a checked logout token names: by sid (and sub, when both are sent), else by sub. */
+  function endSessions({ sid, sub }: { sid: string | undefined; sub: string | undefined }): number {
+    let ended = 0;
+    for (const sessionId of hubSessions.get(sid === undefined ? `sub ${sub}` : `sid ${sid}`)) {
+      const citizen = citizens.get(sessionId);
+      if (citizen === undefined) continue;
+      // §2.6: a sid and a sub both sent must both be those of the session's id_token.
+      if (sid !== undefined && citizen.hubSession.sid !== sid) continue;
+      if (sub !== undefined && citizen.hubSession.sub !== sub) continue;
+      citizens.delete(sessionId);
+      endedByHub.set(sessionId, true);
+      ended += 1;
+    }
+    return ended;
+  }
+
+  registerBackchannelLogout(app, { relais, journal, endSessions });
+
+  app.get('/backchannel-logouts', async (_request, reply) =>
+    reply.view('backchannel-logouts.njk', { receipts: logoutReceiptRows(journal.list()) }),
+  );
 }

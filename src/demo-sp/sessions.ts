@@ -64,3 +64,30 @@ export class ExpiringMap<V> {
     }
   }
 }
+
+/**
+ * Which session ids belong to a key (here the hub's `sid`, or the citizen's `sub`): what a
+ * back-channel logout names, turned into this SP's sessions. An entry lives as long as a session
+ * recorded under it would; ids of sessions ended meanwhile are the caller's to skip.
+ */
+export class SessionIndex {
+  readonly #ids: ExpiringMap<Set<string>>;
+
+  constructor(ttlMs: number, options: { maxEntries?: number; now?: () => number } = {}) {
+    this.#ids = new ExpiringMap(ttlMs, options);
+  }
+
+  /** `isLive` prunes the ids already gone, so that one key's set cannot grow without end. */
+  add(key: string, sessionId: string, isLive: (sessionId: string) => boolean): void {
+    const ids = new Set([...(this.#ids.get(key) ?? [])].filter(isLive));
+    ids.add(sessionId);
+    // Deleted and set again: the entry lives as long as its newest session, and is the newest
+    // when the map, full, drops its oldest.
+    this.#ids.delete(key);
+    this.#ids.set(key, ids);
+  }
+
+  get(key: string): string[] {
+    return [...(this.#ids.get(key) ?? [])];
+  }
+}

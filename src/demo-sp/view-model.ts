@@ -1,4 +1,5 @@
 // What the pages show, as plain rows: the templates only loop and print (autoescaped).
+import type { LogoutReceipt, LogoutTokenRefusal } from './backchannel-logout.ts';
 import type { DataProviderAnswer } from './data-provider.ts';
 import type { Authentication } from './relais-client.ts';
 
@@ -98,4 +99,53 @@ export function authenticationRows(authentication: Authentication): Row[] {
 function display(value: unknown): string {
   if (typeof value === 'string') return value === '' ? '(vide)' : value;
   return JSON.stringify(value) ?? String(value);
+}
+
+/** Why a logout token was refused, for the page that lists them. */
+const REFUSAL_LABELS: Readonly<Record<LogoutTokenRefusal, string>> = {
+  missing_token: 'requête sans logout_token',
+  malformed: 'ce n’est pas un JWT signé',
+  bad_typ: 'en-tête typ inattendu',
+  bad_signature: 'signature non vérifiée',
+  bad_issuer: 'émetteur (iss) inattendu',
+  bad_audience: 'destinataire (aud) inattendu',
+  expired: 'jeton expiré ou trop ancien',
+  bad_dates: 'dates (iat, exp) absentes ou invalides',
+  missing_jti: 'identifiant jti absent',
+  bad_events: 'événement de déconnexion absent (events)',
+  no_subject: 'ni sid ni sub',
+  bad_subject: 'sid ou sub invalide',
+  nonce_present: 'nonce présent (interdit)',
+  replayed: 'jeton déjà reçu (jti rejoué)',
+};
+
+export interface LogoutReceiptRow {
+  /** ISO 8601, for the <time> element. */
+  readonly datetime: string;
+  readonly time: string;
+  readonly sid: string;
+  readonly outcome: string;
+  readonly accepted: boolean;
+}
+
+export function logoutReceiptRows(receipts: readonly LogoutReceipt[]): LogoutReceiptRow[] {
+  return receipts.map(({ at, sidDigest, outcome }) => ({
+    datetime: at.toISOString(),
+    time: `${at.toISOString().slice(0, 19).replace('T', ' ')} UTC`,
+    sid: sidDigest === undefined ? '—' : `sha256:${sidDigest}…`,
+    outcome: describeOutcome(outcome),
+    accepted: outcome.kind === 'ended',
+  }));
+}
+
+function describeOutcome(outcome: LogoutReceipt['outcome']): string {
+  switch (outcome.kind) {
+    case 'ended':
+      if (outcome.sessions === 0) return 'Acceptée : aucune session ouverte ici';
+      return `Acceptée : ${outcome.sessions} session${outcome.sessions > 1 ? 's fermées' : ' fermée'}`;
+    case 'refused':
+      return `Refusée : ${REFUSAL_LABELS[outcome.refusal]}`;
+    case 'unverifiable':
+      return 'Non traitée : clés de Relais injoignables';
+  }
 }
