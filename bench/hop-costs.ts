@@ -28,7 +28,7 @@ export interface HopCosts {
 }
 
 /** Every thread's CPU time of a process, in µs (schedstat: ns on a CPU). */
-async function threadsCpuUs(pid: number): Promise<number> {
+export async function threadsCpuUs(pid: number): Promise<number> {
   let ns = 0;
   for (const task of await readdir(`/proc/${pid}/task`)) {
     try {

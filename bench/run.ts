@@ -1,5 +1,5 @@
 // npm run bench [-- --quick] [--profile] [--instances 1|2] [--idp-hint] [--schema name] [--embedded]
-//                [--hops]
+//                [--hops] [--jwe]
 //
 // Complete brokered logins against the hub as its own process (real PostgreSQL and Redis from
 // DATABASE_URL and REDIS_URL; the embedded stores only with --embedded, which the report says),
@@ -17,6 +17,20 @@
 // (tools/round-robin.ts) sharing PostgreSQL, Redis and secrets, next to one instance behind the same
 // round-robin at the same per-instance concurrency. The scale-out runs in the default run AND in
 // --quick (short stages); --instances 1 leaves it out.
+//
+// The JWE leg (bench/jwe.ts): the hubs also know two SPs that ask for their id_token and userinfo
+// encrypted (ECDH-ES with a P-256 key, RSA-OAEP-256 with a 2048-bit one, A256GCM), fresh keys
+// every run, written with the demo federation into a FEDERATION_FILE the hubs are given (demo mode
+// stays on: the file only stands in for the demo federation the hub would build). Brokered logins
+// in closed loop at the reference's concurrency run against the plain demo SP and each of them in
+// short windows, one per SP per round, the order rotated each round, the driver's decryptions
+// balanced between the legs; the encryption's cost per login is the JWE window's hub CPU per login
+// less the plain one's of the same round, median over the rounds, judged against "< 1 ms of hub
+// CPU per login"; beside it, lone logins of each SP metered request by request
+// (/token and /userinfo, where the encryption happens) and the encryption timed in-process with
+// jose as oidc-provider calls it, step by step (bench/jwe-cost.ts). --jwe runs only that leg (at
+// c = 6), in about 80 s, to try a change; --profile leaves it out (its encrypting logins would
+// weigh in the hub's profile).
 //
 // Hub CPU comes from the hub process's own CPU time (/proc), so the driver's share of the cores
 // does not distort it. Redis round trips and commands come from the Redis server (INFO), and from
@@ -46,11 +60,21 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { DEMO_DP } from '../src/config/demo-federation.ts';
+import { DEMO_DP, demoFederation } from '../src/config/demo-federation.ts';
 import { freePort } from '../test/support/net.ts';
 import { type RoundRobin, startRoundRobin } from '../tools/round-robin.ts';
 import { errorKind, type LoginTarget, login, newTrace, spConfiguration } from './driver.ts';
 import { measureHopCosts } from './hop-costs.ts';
+import {
+  checkingSignatures,
+  driverBallast,
+  type JweLegResult,
+  jweFederation,
+  jweServiceProviders,
+  runJweLeg,
+  writeFederationFile,
+} from './jwe.ts';
+import { measureEncryptionCosts } from './jwe-cost.ts';
 import {
   dropSchema,
   ensureSchema,
@@ -67,6 +91,8 @@ import {
   hopCostsTable,
   introspectionTarget,
   judge,
+  jweSection,
+  jweTargets,
   keyFigures,
   markdown,
   type Report,
@@ -82,6 +108,7 @@ const embedded = args.has('--embedded');
 const profiling = args.has('--profile');
 const idpHint = args.has('--idp-hint');
 const hopsOnly = args.has('--hops');
+const jweOnly = args.has('--jwe');
 const flagValue = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
 const instances = Number(flagValue('--instances') ?? 2);
 if (instances !== 1 && instances !== 2) {
@@ -124,6 +151,11 @@ const HOP_COST_LOGINS = quick ? 15 : 40;
 const SCALE_SECONDS = quick ? 4 : 15;
 const WARM_UP_SECONDS = quick ? 2.5 : 10;
 const LEVELS = quick ? [2, 6] : [1, 2, 4, 8, 16];
+/** The JWE leg: rounds of one window per SP (plain, ECDH-ES, RSA-OAEP-256), seconds per window. */
+const JWE_ROUNDS = 12;
+const JWE_SECONDS = quick ? 1.5 : 2.5;
+/** --jwe alone: the --quick reference's concurrency. */
+const JWE_ONLY_CONCURRENCY = 6;
 const METRICS_TOKEN = 'bench-metrics-token-0123456789';
 const SP_REDIRECT = 'http://localhost:9/callback';
 const DEMO_SP_SECRET = 'demo-sp-secret-at-least-32-characters-long!';
@@ -232,6 +264,9 @@ let redis: RedisProbe | undefined;
 let pgStats: PgProbe | undefined;
 
 const pgliteDir = join(tmpdir(), `relais-bench-${process.pid}`);
+// The demo federation plus the JWE leg's SPs, given to every hub instance.
+const federationFile = join(tmpdir(), `relais-bench-${process.pid}-federation.json`);
+const jweSps = await jweServiceProviders();
 const hubDatabase = embedded ? '' : schemaUrl(DATABASE_URL as string, schema);
 const hubEnv = (
   port: number,
@@ -249,6 +284,7 @@ const hubEnv = (
   // One address drives every login: the limits count (their cost is measured) but never refuse.
   RATE_LIMIT_PER_ADDRESS: '1000000',
   RATE_LIMIT_PER_CLIENT: '10000000',
+  FEDERATION_FILE: federationFile,
   ...secrets,
   ...(embedded ? { DATABASE_URL: '', REDIS_URL: '', PGLITE_DIR: pgliteDir } : { DATABASE_URL: hubDatabase }),
 });
@@ -285,6 +321,10 @@ try {
   // keeps in PostgreSQL. On a fresh database the first hub creates those, then the others are
   // started with them.
   if (!embedded) await ensureSchema(DATABASE_URL as string, schema);
+  await writeFederationFile(
+    federationFile,
+    jweFederation(demoFederation({ hub: issuer, mockIdp: idpIssuer, demoSp: 'http://localhost:9' }), jweSps),
+  );
   let secrets = environmentSecrets ?? (embedded ? {} : await keptDemoSecrets(DATABASE_URL as string, schema));
   const profileArgs = profiling ? ['--cpu-prof', '--cpu-prof-dir', profilesDir] : [];
   if (profiling) await mkdir(profilesDir, { recursive: true });
@@ -398,6 +438,71 @@ try {
     throw new Finished();
   }
 
+  // The JWE leg: the demo SP (plain) and the two encrypting SPs, each SP checking the hub's
+  // signatures (its own Configuration: the other stages' SP is left as it was).
+  const jweLeg = async (concurrency: number): Promise<JweLegResult> => {
+    const legs = [
+      {
+        leg: 'plain' as const,
+        clientId: 'demo-sp',
+        key: null,
+        target: brokered(
+          checkingSignatures(await spConfiguration(issuer, 'demo-sp', spLeg, DEMO_SP_SECRET)),
+          issuer,
+        ),
+        ballast: await driverBallast(jweSps),
+      },
+      ...(await Promise.all(
+        jweSps.map(async (sp) => ({
+          leg: sp.alg,
+          clientId: sp.clientId,
+          key: sp.key,
+          target: brokered(
+            checkingSignatures(await spConfiguration(issuer, sp.clientId, spLeg, sp.secret), sp),
+            issuer,
+          ),
+          ballast: await driverBallast(jweSps, sp),
+        })),
+      )),
+    ];
+    for (const { target } of legs) await warmUp(target, WARM_UP_SECONDS / 2);
+    return runJweLeg({
+      legs,
+      concurrency,
+      rounds: JWE_ROUNDS,
+      seconds: JWE_SECONDS,
+      hubPid: hub.pid,
+      login,
+      meter: (target, logins) =>
+        measureHopCosts({
+          server: 'hub',
+          pid: hub.pid,
+          side: 'hub.',
+          redis,
+          logins,
+          login: (trace) => login(target, trace),
+        }),
+      meteredLogins: HOP_COST_LOGINS,
+      micro: () => measureEncryptionCosts({ quick }),
+      alive: () => alive(hub),
+    });
+  };
+  if (jweOnly) {
+    const jwe = await jweLeg(JWE_ONLY_CONCURRENCY);
+    const lines = [
+      ...jweSection(jwe),
+      '',
+      '| target | measured | stage | met? |',
+      '|---|---|---|---|',
+      ...jweTargets(jwe).map(
+        (t) =>
+          `| ${t.target} | ${t.measured} | ${t.stage} | ${t.met === null ? 'n/a' : t.met ? 'met' : 'not met'} |`,
+      ),
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    throw new Finished();
+  }
+
   const stages: StageResult[] = [];
   const brokeredSpec = (concurrency: number, seconds: number, rate?: number): StageSpec => ({
     run: rate ? 'paced 70 %' : 'ramp',
@@ -479,6 +584,11 @@ try {
   );
   stages.push(reference);
   const bareHops = await meterBare();
+
+  // Encryption to the SPs: the plain, ECDH-ES and RSA-OAEP-256 legs at the reference's concurrency.
+  // Not under --profile: its encrypting logins would weigh in the hub's profile of a login.
+  alive(hub);
+  const jwe = profiling ? null : await jweLeg(peakLike.concurrency);
 
   // Scale-out: one instance, then two, behind the same round-robin at the shared issuer.
   let scale: ScaleOut | null = null;
@@ -567,6 +677,7 @@ try {
     "Hop latencies: each request as the citizen sees it, headers and body received, redirects followed by the driver; hub.token and hub.userinfo are the SP's back-channel calls (openid-client), timed by its customFetch. The hub-side mean comes from relais_hop_duration_seconds (the hub's own measure, no network, no queueing in the driver).",
     "The paced stage is an open loop: logins start at a fixed rate (70 % of the best zero-error logins/s of the ramp), at most 4× the peak's concurrency in flight.",
     `Reference: the same driver doing complete single-leg logins (authorize → login page → login → resume → /token → /userinfo, PKCE, client_secret_post, ES256 id_token and userinfo as the hub's SP leg) against the mock IdP alone, ${embedded ? 'in memory' : "on Redis (keys mock-idp:v1:*, the hub's own Kv adapter)"}, at the peak's concurrency.`,
+    `JWE leg${jwe ? '' : ' (not run: --profile)'}: the hubs were given a FEDERATION_FILE (written by the bench: the demo federation plus ${jweSps.map((sp) => `${sp.clientId}, ${sp.alg} with a fresh ${sp.key} key`).join(', and ')}, each asking for its id_token and userinfo encrypted with A256GCM), demo mode on as before. Its windows are lean (no settle, no probe but the hub's CPU): they are in jwe.stages, not in stages.`,
     ...(scaleOut
       ? [
           `Scale-out: hubs B and C (same ISSUER = the round-robin's origin, same SUB_SECRET, ENCRYPTION_KEY and COOKIE_KEYS, same PostgreSQL and Redis) behind tools/round-robin.ts in the driver's process; one instance at concurrency c, then two at 2c (c = the peak's concurrency). Per-instance logins/s and CPU per login use each instance's share of the requests. On ${cpus().length} CPUs shared with the driver, the mock IdP, PostgreSQL and Redis, total throughput cannot double: what is checked is that the per-instance CPU per login does not grow (no shared lock, no hot key).`,
@@ -606,7 +717,12 @@ try {
     reference,
     scaleOut: scale,
     hopCosts: { hub: hubHops, bare: bareHops },
-    targets: [...judge({ peak, lone, paced, reference }), ...introspectionTarget(hubHops)],
+    jwe,
+    targets: [
+      ...judge({ peak, lone, paced, reference }),
+      ...introspectionTarget(hubHops),
+      ...jweTargets(jwe),
+    ],
     profile,
     notes,
     durationSeconds: 0,
@@ -629,6 +745,7 @@ try {
   await Promise.allSettled([redis?.close(), pgStats?.close()]);
   await Promise.all(children.map(stop));
   if (embedded) await rm(pgliteDir, { recursive: true, force: true });
+  await rm(federationFile, { force: true });
   if (freshSchema)
     await dropSchema(DATABASE_URL as string, schema).catch((error: unknown) =>
       process.stderr.write(`bench: schema ${schema} not dropped: ${(error as Error).message}\n`),

@@ -9,6 +9,7 @@ import type { ServiceProvider } from '../config/federation.ts';
 import { type Events, hashId } from '../observability/events.ts';
 import { deriveSub } from '../pivot/sub.ts';
 import type { Registry } from '../store/registry-cache.ts';
+import { encryptForClient } from './encrypt-responses.ts';
 
 /**
  * The `sid` of a citizen session at an SP: the same for every login of that session at that SP,
@@ -83,7 +84,10 @@ export function createBackChannelLogouts(options: BackChannelLogoutOptions): Bac
     token.set('sid', sessionSid(options.subSecret, session.citizenSessionId, sp.client_id));
     token.set('events', { 'http://schemas.openid.net/event/backchannel-logout': {} });
     token.set('jti', randomUUID());
-    return token.issue({ use: 'logout' });
+    const signed = await token.issue({ use: 'logout' });
+    // Encrypted like its id_tokens, when the SP asked them encrypted.
+    const alg = sp.id_token_encrypted_response_alg;
+    return alg ? encryptForClient(client, alg, signed) : signed;
   };
 
   const post = async (uri: string, token: string): Promise<number> => {

@@ -37,19 +37,8 @@ export function toClientMetadata(sp: ServiceProvider | undefined): Record<string
     id_token_signed_response_alg: sp.id_token_signed_response_alg,
     // FC v2: userinfo is always a signed JWT.
     userinfo_signed_response_alg: sp.userinfo_signed_response_alg,
-    // FranceConnect+: signed, then encrypted to the SP's key, when it asks (A256GCM by default).
-    ...(sp.id_token_encrypted_response_alg
-      ? {
-          id_token_encrypted_response_alg: sp.id_token_encrypted_response_alg,
-          id_token_encrypted_response_enc: sp.id_token_encrypted_response_enc ?? 'A256GCM',
-        }
-      : {}),
-    ...(sp.userinfo_encrypted_response_alg
-      ? {
-          userinfo_encrypted_response_alg: sp.userinfo_encrypted_response_alg,
-          userinfo_encrypted_response_enc: sp.userinfo_encrypted_response_enc ?? 'A256GCM',
-        }
-      : {}),
+    // FranceConnect+: signed here, then encrypted by the hub to the SP's key when it asks
+    // (op/encrypt-responses.ts), not by oidc-provider: the encryption fields stay in the registry.
   };
 }
 

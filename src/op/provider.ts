@@ -7,7 +7,7 @@ import Provider, {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import { ACR_LEVELS } from '../acr.ts';
-import { ENCRYPTION_ALGS, ENCRYPTION_ENCS, splitScope } from '../config/federation.ts';
+import { ENCRYPTION_ALGS, ENCRYPTION_ENCS, isLoopbackUrl, splitScope } from '../config/federation.ts';
 import type { ProfileName } from '../config/index.ts';
 import { RelaisError } from '../errors.ts';
 import type { Registry } from '../store/registry-cache.ts';
@@ -15,6 +15,7 @@ import type { Slot } from '../store/slot.ts';
 import { findAccount, type GrantIdentity, pairwiseSubject } from './account.ts';
 import { codeAuthorizationErrors } from './authorization-error-codes.ts';
 import { toClientMetadata, toDataProviderMetadata } from './clients.ts';
+import { encryptResponses } from './encrypt-responses.ts';
 import { grantFor } from './interaction.ts';
 import { MAX_AUTHORIZE_QUERY } from './rules/bounds.ts';
 import { checkAuthorizationRequest, requestRulesOf } from './rules/index.ts';
@@ -202,7 +203,7 @@ export function createProvider(options: ProviderOptions): Provider {
       // logout tokens themselves are the hub's (see below).
       backchannelLogout: { enabled: true },
       requestObjects: { enabled: false },
-      // id_token and userinfo encrypted to the SPs that ask it (op/clients.ts); discovery lists how.
+      // Discovery lists the encryption the hub does for the SPs that ask it (op/encrypt-responses.ts).
       encryption: { enabled: true },
     },
     // oidc-provider runs extraParams validators after the client and the redirect URI are trusted:
@@ -260,6 +261,14 @@ export function createProvider(options: ProviderOptions): Provider {
         remainingSessionTtl(options.session, session.iat ?? Math.floor(Date.now() / 1000)),
     },
     renderError: options.pages.error,
+    // oidc-provider fetches an SP's jwks_uri (its encryption keys, its private_key_jwt keys) and
+    // refuses special-use addresses (SSRF). An SP registered by the operator on a loopback URL (the
+    // demo, the tests, an SP beside the hub) is fetched as registered; anything else stays guarded.
+    fetch: (url, init) => {
+      if (!isLoopbackUrl(new URL(String(url)))) return globalThis.fetch(url, init);
+      const { dispatcher: _ssrfGuard, ...options } = (init ?? {}) as RequestInit & { dispatcher?: unknown };
+      return globalThis.fetch(url, options);
+    },
   };
 
   // The grant a prompt=none request got from the hub session: the login check needs no page then;
@@ -305,6 +314,8 @@ export function createProvider(options: ProviderOptions): Provider {
   const provider = new Provider(options.issuer, configuration);
   provider.on('authorization.success', (ctx) => acceptedSilently.get(ctx)?.());
   provider.use(codeAuthorizationErrors);
+  // FranceConnect+: what an SP asked encrypted leaves encrypted (op/jwe.ts).
+  provider.use(encryptResponses(registry));
   // JSON errors (token, userinfo…) point at the documentation of the hub's errors.
   provider.use(async (ctx, next) => {
     await next();

@@ -1,11 +1,19 @@
 // FranceConnect+'s encrypted tokens, from an SP's side (openid-client): an SP that registered an
 // encryption key gets its id_token and its userinfo signed by the hub, then encrypted to that key
 // (ECDH-ES or RSA-OAEP-256, A256GCM); another SP still gets them signed only. Discovery says how.
+import { createServer, type Server } from 'node:http';
 import { exportJWK, generateKeyPair } from 'jose';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Citizen } from '../support/citizen.ts';
-import { authorizeRequest, type Federation, spClient, startFederation } from '../support/federation.ts';
+import {
+  authorizeRequest,
+  type Federation,
+  SP_HOST,
+  spClient,
+  startFederation,
+} from '../support/federation.ts';
+import { freePort } from '../support/net.ts';
 import { completeLogin } from '../support/sp-login.ts';
 
 let federation: Federation;
@@ -19,7 +27,16 @@ async function encryptionKey(alg: 'ECDH-ES' | 'RSA-OAEP-256', kid: string) {
   return { ...(await exportJWK(publicKey)), kid, alg, use: 'enc' };
 }
 
+/** An SP publishing its key at a jwks_uri, as most do: a small server beside the SPs. */
+let jwksServer: Server;
+
 beforeAll(async () => {
+  const published = { keys: [await encryptionKey('ECDH-ES', 'sp-uri-enc')] };
+  jwksServer = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(published));
+  });
+  const jwksPort = await freePort(SP_HOST);
+  await new Promise<void>((resolve) => jwksServer.listen(jwksPort, SP_HOST, resolve));
   federation = await startFederation({
     idps: [{ uid: 'idp-a', host: '127.0.0.2' }],
     sps: [
@@ -40,13 +57,23 @@ beforeAll(async () => {
         userinfo_encrypted_response_alg: 'RSA-OAEP-256',
       },
       { client_id: 'sp-plain', client_secret: secret('sp-plain'), acr_values: ['eidas1', 'eidas2'] },
+      {
+        client_id: 'sp-uri',
+        client_secret: secret('sp-uri'),
+        jwks_uri: `http://${SP_HOST}:${jwksPort}/jwks`,
+        id_token_encrypted_response_alg: 'ECDH-ES',
+        userinfo_encrypted_response_alg: 'ECDH-ES',
+      },
     ],
     // FranceConnect+: from eidas2 on, the identity goes encrypted or not at all.
     env: { ENCRYPTION_REQUIRED_FROM: 'eidas2' },
   });
 });
 
-afterAll(() => federation?.close());
+afterAll(async () => {
+  await federation?.close();
+  await new Promise((resolve) => jwksServer?.close(resolve));
+});
 
 /** A whole login at the SP; what came over the wire, and what openid-client made of it. */
 async function loginAt(spId: string, decryption?: { alg: string; kid: string }) {
@@ -89,6 +116,8 @@ describe('encrypted id_token and userinfo', () => {
   for (const [spId, alg, kid] of [
     ['sp-ecdh', 'ECDH-ES', 'sp-ecdh-enc'],
     ['sp-rsa', 'RSA-OAEP-256', 'sp-rsa-enc'],
+    // The key fetched from the SP's jwks_uri.
+    ['sp-uri', 'ECDH-ES', 'sp-uri-enc'],
   ] as const) {
     it(`encrypts both to ${spId}'s key (${alg}, A256GCM), signed inside, and the SP reads them`, async () => {
       const { tokens, idToken, userinfo, rawUserinfo } = await loginAt(spId, { alg, kid });
