@@ -72,28 +72,33 @@ export function createIdpClients(options: IdpClientsOptions & { now?: () => numb
   const now = options.now ?? Date.now;
   const cache = new Map<string, Cached>();
   const hubJwksNow = options.hubJwks ?? (() => NO_KEYS);
+  /** Caches `client` for `uid`; a client that fails is forgotten, so the next login tries again. */
+  const keep = (uid: string, cached: Cached) => {
+    cache.set(uid, cached);
+    cached.client.catch(() => {
+      if (cache.get(uid) === cached) cache.delete(uid);
+    });
+    return cached.client;
+  };
   const build = (uid: string, idp: IdentityProvider, entry: string): Promise<IdpClient> => {
     const hubJwks = hubJwksNow();
     const client = buildIdpClient(idp, options, hubJwks);
-    cache.set(uid, { idp, entry, hubJwks, client, builtAt: now(), refreshing: false });
-    client.catch(() => {
-      if (cache.get(uid)?.client === client) cache.delete(uid);
-    });
-    return client;
+    return keep(uid, { idp, entry, hubJwks, client, builtAt: now(), refreshing: false });
   };
-  const rekey = (cached: Cached, hubJwks: ReadonlyArray<Record<string, unknown>>) => {
-    const previous = cached.client;
-    cached.hubJwks = hubJwks;
-    cached.client = previous.then((built) =>
-      buildIdpClient(built.idp, options, hubJwks, built.config.serverMetadata()),
+  /** The same IdP, its metadata as known, with the hub's new keys; a build still failing starts over. */
+  const rekey = (uid: string, cached: Cached, hubJwks: ReadonlyArray<Record<string, unknown>>) => {
+    const client = cached.client.then(
+      (built) => buildIdpClient(built.idp, options, hubJwks, built.config.serverMetadata()),
+      () => buildIdpClient(cached.idp, options, hubJwks),
     );
-    // A failure here (no hub key for the IdP's algorithm) is the logins' to see; the next key set retries.
-    cached.client.catch(() => undefined);
+    return keep(uid, { ...cached, hubJwks, client, refreshing: false });
   };
   const refresh = (uid: string, idp: IdentityProvider, cached: Cached) => {
-    buildIdpClient(idp, options, cached.hubJwks).then(
+    const hubJwks = cached.hubJwks;
+    buildIdpClient(idp, options, hubJwks).then(
       (fresh) => {
-        if (cache.get(uid) === cached)
+        // Dropped when the entry or the hub's keys changed meanwhile: the newer client stands.
+        if (cache.get(uid) === cached && cached.hubJwks === hubJwks)
           cache.set(uid, { ...cached, client: Promise.resolve(fresh), builtAt: now(), refreshing: false });
       },
       () => {
@@ -114,7 +119,7 @@ export function createIdpClients(options: IdpClientsOptions & { now?: () => numb
       cached.idp = idp;
       if (encrypts(idp)) {
         const hubJwks = hubJwksNow();
-        if (hubJwks !== cached.hubJwks) rekey(cached, hubJwks);
+        if (hubJwks !== cached.hubJwks) return rekey(uid, cached, hubJwks);
       }
       if (!cached.refreshing && now() - cached.builtAt >= METADATA_REFRESH_MS) {
         cached.refreshing = true;
@@ -132,6 +137,40 @@ export function createIdpClients(options: IdpClientsOptions & { now?: () => numb
 }
 
 const NO_KEYS: ReadonlyArray<Record<string, unknown>> = [];
+
+type Fetch = ReturnType<typeof backChannelFetch>;
+
+/**
+ * The token endpoint's answer with its id_token opened (the signed JWT inside the JWE): refused
+ * (R2003) when the IdP, configured to encrypt, sent it in clear. Any other answer passes as is.
+ */
+function openingIdTokens(
+  fetchIdp: Fetch,
+  tokenEndpoint: string | undefined,
+  idpUid: string,
+  open: (jwe: string) => Promise<string>,
+): Fetch {
+  return async (url, options) => {
+    const response = await fetchIdp(url, options);
+    if (String(url) !== tokenEndpoint || response.status !== 200) return response;
+    const text = await response.text();
+    const headers = new Headers(response.headers);
+    headers.delete('content-length');
+    const answer = (body: string) =>
+      new Response(body, { status: response.status, statusText: response.statusText, headers });
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return answer(text);
+    }
+    const idToken = (body as { id_token?: unknown } | null)?.id_token;
+    if (typeof idToken !== 'string') return answer(text);
+    if (idToken.split('.').length !== 5)
+      throw new RelaisError('R2003', { detail: `${idpUid}: id_token not encrypted` });
+    return answer(JSON.stringify({ ...(body as object), id_token: await open(idToken) }));
+  };
+}
 
 /** The hub's private keys of use `enc`, imported once per key set (rotation hands a new list). */
 export type HubJwks = () => ReadonlyArray<Record<string, unknown>>;
@@ -216,26 +255,45 @@ async function buildIdpClient(
     idp.token_endpoint_auth_method === 'client_secret_post'
       ? client.ClientSecretPost(idp.client_secret)
       : client.ClientSecretBasic(idp.client_secret);
-  // Every answer of this IdP, discovery and JWKS included, is read up to the cap.
+  const decryptionKeys = encrypts(idp) ? await decryptionKeysOf(hubJwks) : [];
+  /**
+   * A JWE the IdP encrypted to the hub, opened with the hub's key it names or, without a kid (RFC
+   * 7516 allows it), each of the hub's keys of the configured algorithm in turn: while a rotation
+   * publishes two, either may be the one the IdP took. Only the configured alg and enc pass.
+   */
+  const decrypt = async (jwe: string, what: 'id_token' | 'userinfo'): Promise<string> => {
+    const alg = idp[`${what}_encrypted_response_alg`];
+    const enc = idp[`${what}_encrypted_response_enc`] ?? 'A256GCM';
+    const { kid } = decodeProtectedHeader(jwe);
+    const candidates = decryptionKeys.filter(
+      (key) => key.alg === alg && (kid === undefined || key.kid === kid),
+    );
+    if (!alg || !candidates.length)
+      throw new RelaisError('R2003', { detail: `${idp.uid}: ${what} encrypted to no key of the hub` });
+    let failure: unknown;
+    for (const { key } of candidates) {
+      try {
+        const { plaintext } = await compactDecrypt(jwe, key, {
+          keyManagementAlgorithms: [alg],
+          contentEncryptionAlgorithms: [enc],
+        });
+        return new TextDecoder().decode(plaintext);
+      } catch (error) {
+        failure = error;
+      }
+    }
+    throw failure;
+  };
+  // Every answer of this IdP, discovery and JWKS included, is read up to the cap; an IdP that
+  // encrypts its id_token has it opened here, so that openid-client checks the signed one inside.
   const fetchCapped = backChannelFetch(options.maxResponseBytes);
+  const fetchIdp = idp.id_token_encrypted_response_alg
+    ? openingIdTokens(fetchCapped, server.token_endpoint, idp.uid, (jwe) => decrypt(jwe, 'id_token'))
+    : fetchCapped;
   const config = new client.Configuration(server, idp.client_id, metadata, auth);
   if (new URL(idp.issuer).protocol === 'http:') client.allowInsecureRequests(config);
   config.timeout = Math.ceil(options.timeoutMs / 1000);
-  config[client.customFetch] = fetchCapped;
-  const decryptionKeys = encrypts(idp) ? await decryptionKeysOf(hubJwks) : [];
-  const keysOf = (alg: string | undefined) => decryptionKeys.filter((key) => key.alg === alg);
-  const idTokenKeys = keysOf(idp.id_token_encrypted_response_alg);
-  if (idp.id_token_encrypted_response_alg) {
-    if (!idTokenKeys.length)
-      throw new RelaisError('R2002', {
-        detail: `${idp.uid}: no hub key for ${idp.id_token_encrypted_response_alg}`,
-      });
-    client.enableDecryptingResponses(
-      config,
-      [idp.id_token_encrypted_response_enc ?? 'A256GCM'],
-      ...idTokenKeys,
-    );
-  }
+  config[client.customFetch] = fetchIdp;
   const jwksUri = server.jwks_uri;
   // Cached; the callback reloads it once when a kid is unknown (key rotation at the IdP).
   const jwks = jwksUri
@@ -253,27 +311,6 @@ async function buildIdpClient(
       if (!jwks) throw new RelaisError('R2003', { detail: `${idp.uid}: no jwks_uri to verify ${alg}` });
       return jwks;
     },
-    async decryptUserinfo(jwe) {
-      const alg = idp.userinfo_encrypted_response_alg;
-      const enc = idp.userinfo_encrypted_response_enc ?? 'A256GCM';
-      const { kid } = decodeProtectedHeader(jwe);
-      // The key the IdP names; without a kid, each of the hub's keys of the algorithm in turn.
-      const candidates = keysOf(alg).filter((key) => kid === undefined || key.kid === kid);
-      if (!alg || !candidates.length)
-        throw new RelaisError('R2003', { detail: `${idp.uid}: userinfo encrypted to no key of the hub` });
-      let failure: unknown;
-      for (const { key } of candidates) {
-        try {
-          const { plaintext } = await compactDecrypt(jwe, key, {
-            keyManagementAlgorithms: [alg],
-            contentEncryptionAlgorithms: [enc],
-          });
-          return new TextDecoder().decode(plaintext);
-        } catch (error) {
-          failure = error;
-        }
-      }
-      throw failure;
-    },
+    decryptUserinfo: (jwe) => decrypt(jwe, 'userinfo'),
   };
 }

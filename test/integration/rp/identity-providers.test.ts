@@ -3,8 +3,10 @@
 // does not answer, and a registry change of that IdP building it anew at once.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CompactEncrypt, importJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IdentityProvider, identityProviderSchema } from '../../../src/config/federation.ts';
+import { generateHubKey } from '../../../src/op/keys.ts';
 import {
   createIdpClients,
   METADATA_REFRESH_MS,
@@ -100,5 +102,78 @@ describe('IdP metadata', () => {
     await registry.refreshIfChanged();
     await endpoint();
     expect(state.discoveries).toBe(4);
+  });
+
+  it("of an IdP that encrypts: rebuilt from known metadata when the hub's keys change, and tried again after a failed discovery", async () => {
+    state.down = false;
+    const idp = identityProviderSchema.parse({
+      uid: 'idp-enc',
+      name: 'IdP chiffrant',
+      issuer: state.origin,
+      client_id: 'relais',
+      client_secret: 'an-idp-secret',
+      id_token_encrypted_response_alg: 'ECDH-ES',
+      userinfo_signed_response_alg: 'ES256',
+      userinfo_encrypted_response_alg: 'ECDH-ES',
+    });
+    const registry = await createRegistry({
+      listServiceProviders: async () => [],
+      listIdentityProviders: async () => [idp],
+      fingerprint: async () => 'one',
+    });
+    const hubKey = async () => {
+      const key = await generateHubKey('ECDH-ES');
+      return { ...key.privateJwk, kid: key.kid };
+    };
+    let hubJwks: Array<Record<string, unknown>> = [await hubKey()];
+    const clients = createIdpClients({
+      registry,
+      callbackUrl: 'http://127.0.0.1/idp/callback',
+      timeoutMs: 2000,
+      allowInsecureHttp: false,
+      hubJwks: () => hubJwks,
+    });
+    const before = state.discoveries;
+    const first = await clients.get('idp-enc');
+    // A key rotation: a new client, built without asking the IdP again.
+    hubJwks = [...hubJwks, await hubKey()];
+    const rekeyed = await clients.get('idp-enc');
+    expect(rekeyed).not.toBe(first);
+    expect(rekeyed.config.serverMetadata().authorization_endpoint).toBe(
+      first.config.serverMetadata().authorization_endpoint,
+    );
+    expect(state.discoveries).toBe(before + 1);
+    expect(await clients.get('idp-enc')).toBe(rekeyed);
+    // Two keys of the algorithm while the rotation runs, and a JWE that names none (RFC 7516
+    // allows it): each is tried. Encrypted to the newer key here.
+    const newer = hubJwks[1] as Record<string, unknown>;
+    const { d: _private, ...publicPart } = newer;
+    const jwe = await new CompactEncrypt(new TextEncoder().encode('inner.signed.jwt'))
+      .setProtectedHeader({ alg: 'ECDH-ES', enc: 'A256GCM' })
+      .encrypt(await importJWK({ ...publicPart, kid: undefined }, 'ECDH-ES'));
+    expect(await rekeyed.decryptUserinfo(jwe)).toBe('inner.signed.jwt');
+    // Another enc than the configured one is refused, whatever the key.
+    const cbc = await new CompactEncrypt(new TextEncoder().encode('x'))
+      .setProtectedHeader({ alg: 'ECDH-ES', enc: 'A128CBC-HS256' })
+      .encrypt(await importJWK(publicPart, 'ECDH-ES'));
+    await expect(rekeyed.decryptUserinfo(cbc)).rejects.toThrow();
+
+    // The IdP down at a first build that a key change overtakes: the next login tries again.
+    state.down = true;
+    const other = createIdpClients({
+      registry,
+      callbackUrl: 'http://127.0.0.1/idp/callback',
+      timeoutMs: 2000,
+      allowInsecureHttp: false,
+      hubJwks: () => hubJwks,
+    });
+    const failing = other.get('idp-enc');
+    hubJwks = [...hubJwks, await hubKey()];
+    await expect(other.get('idp-enc')).rejects.toMatchObject({ code: 'R2002' });
+    await expect(failing).rejects.toMatchObject({ code: 'R2002' });
+    state.down = false;
+    await settle();
+    const recovered = await other.get('idp-enc');
+    expect(recovered.config.serverMetadata().issuer).toBe(state.origin);
   });
 });
