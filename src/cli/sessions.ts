@@ -23,11 +23,14 @@ export async function revokeSession(ctx: Context): Promise<void> {
     const result = await revocationResult(sql, id);
     if (result.state === 'ended') {
       if (ctx.json) ctx.printJson({ revoked: true, notified: result.notified });
-      else ctx.print(`session ended; back-channel logout sent to ${result.notified} service provider(s)`);
+      else ctx.print(`session(s) ended; back-channel logout sent to ${result.notified} service provider(s)`);
       return;
     }
     if (result.state === 'no_session') {
       throw new CliError(`no live hub session for this sub at "${clientId}"`);
+    }
+    if (result.state === 'failed') {
+      throw new CliError('the hub failed to end the session (see its log); ask again');
     }
     if (Date.now() >= deadline) {
       throw new CliError(

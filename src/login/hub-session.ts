@@ -181,9 +181,13 @@ export function hubSessionFor(
     : { ...session, citizenSessionId: randomUUID(), startedAt: nowSeconds(), participants: [] };
 }
 
+/** How many consents a session remembers (the oldest forgotten first): a bound on the record. */
+export const MAX_PARTICIPATIONS = 50;
+
 /**
- * The session with this SP's consent recorded: its grant replaces the SP's earlier one, and an SP
- * with a backchannel_logout_uri has the session's end told (notifyAtEnd).
+ * The session with this SP's consent recorded: every grant is kept (a revocation forgets them all;
+ * the back-channel logout tells each SP once), and an SP with a backchannel_logout_uri has the
+ * session's end told (notifyAtEnd).
  */
 export function withParticipant(
   session: HubSession,
@@ -192,10 +196,7 @@ export function withParticipant(
 ): HubSession {
   return {
     ...session,
-    participants: [
-      ...session.participants.filter((participant) => participant.clientId !== sp.client_id),
-      { clientId: sp.client_id, grantId },
-    ],
+    participants: [...session.participants, { clientId: sp.client_id, grantId }].slice(-MAX_PARTICIPATIONS),
     ...(session.notifyAtEnd || sp.backchannel_logout_uri ? { notifyAtEnd: true } : {}),
   };
 }

@@ -49,7 +49,7 @@ export interface SessionEnds {
   track(session: HubSession, expiresAt: number, clientId: string, sub: string): Array<Promise<void>>;
   /** Ends the sessions of the buckets gone by since the last sweep; how many it ended. */
   sweep(): Promise<number>;
-  /** Ends the live session this SP's `sub` (as subjectKey) belongs to, at once. */
+  /** Ends every live session this SP's `sub` (as subjectKey) belongs to, at once. */
   revoke(subject: string): Promise<RevocationOutcome>;
   start(): void;
   stop(): void;
@@ -63,11 +63,12 @@ export function createSessionEnds(options: SessionEndsOptions): SessionEnds {
   let timer: NodeJS.Timeout | undefined;
 
   const end = async (session: HubSession, reason: 'expired' | 'revoked') => {
+    // Told first: whatever fails next, the SPs know the session is over.
+    const notified = options.backChannel.notify(session, reason);
     if (reason === 'revoked') {
       // Its tokens stop working: no claim is released for a grant whose identity is gone.
       await grantIdentities.del(session.participants.map((participant) => participant.grantId));
     }
-    const notified = options.backChannel.notify(session, reason);
     options.events.emit({
       name: 'session.ended',
       idpUid: session.idpUid,
@@ -116,8 +117,11 @@ export function createSessionEnds(options: SessionEndsOptions): SessionEnds {
   return {
     track(session, expiresAt, clientId, sub) {
       const ttl = Math.max(1, expiresAt - now());
+      // The sessions this sub belongs to (one per device), kept as long as any may live: a later
+      // login at another SP extends the session past this one's idle end.
+      const longest = Math.max(1, options.lifetime.maxSeconds - (now() - session.startedAt));
       const writes = [
-        options.kv.set(subjectIndexKey(subjectKey(clientId, sub)), session.citizenSessionId, ttl),
+        options.kv.addToSet(subjectIndexKey(subjectKey(clientId, sub)), session.citizenSessionId, longest),
       ];
       if (session.notifyAtEnd) {
         // The bucket after the end's: swept only once the session is surely past it.
@@ -130,16 +134,22 @@ export function createSessionEnds(options: SessionEndsOptions): SessionEnds {
     },
     sweep,
     async revoke(subject) {
-      const citizenSessionId = await kv.get(subjectIndexKey(subject));
-      if (!citizenSessionId) return { ended: false };
-      const taken = await hubSessions.take(citizenSessionId);
-      await kv.del([subjectIndexKey(subject)]);
-      if (!taken || !sessionAlive(options.lifetime, taken, now())) {
-        // Already past its end: its notice is the sweep's to send, as for any expiry.
-        if (taken) await end({ ...taken, citizenSessionId }, 'expired');
-        return { ended: false };
+      const citizenSessionIds = await kv.members(subjectIndexKey(subject));
+      let ended = 0;
+      let notified = 0;
+      for (const citizenSessionId of citizenSessionIds) {
+        const taken = await hubSessions.take(citizenSessionId);
+        if (!taken) continue;
+        if (!sessionAlive(options.lifetime, taken, now())) {
+          // Already past its end: its notice is owed as for any expiry.
+          await end({ ...taken, citizenSessionId }, 'expired');
+          continue;
+        }
+        ended += 1;
+        notified += await end({ ...taken, citizenSessionId }, 'revoked');
       }
-      return { ended: true, notified: await end({ ...taken, citizenSessionId }, 'revoked') };
+      await kv.del([subjectIndexKey(subject)]);
+      return ended ? { ended: true, notified } : { ended: false };
     },
     start() {
       timer ??= setInterval(() => {

@@ -58,6 +58,10 @@ export interface BackChannelLogouts {
 }
 
 export const BACKCHANNEL_LOGOUT_TIMEOUT_MS = 2000;
+/** Deliveries under way at once (a mass expiry, a sweep after an outage); the others wait their turn. */
+export const BACKCHANNEL_CONCURRENCY = 32;
+/** Deliveries waiting at most; past it a notice is dropped, as a failed delivery (event, warning). */
+export const BACKCHANNEL_QUEUE = 10_000;
 export const BACKCHANNEL_LOGOUT_RETRY_DELAYS_MS = [1000, 4000] as const;
 
 /** The logout token oidc-provider issues for a client (its IdToken, use "logout": typ logout+jwt, 120 s). */
@@ -72,6 +76,16 @@ export function createBackChannelLogouts(options: BackChannelLogoutOptions): Bac
   const timeoutMs = options.timeoutMs ?? BACKCHANNEL_LOGOUT_TIMEOUT_MS;
   const delays = options.retryDelaysMs ?? BACKCHANNEL_LOGOUT_RETRY_DELAYS_MS;
   const underway = new Set<Promise<void>>();
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  const turn = async () => {
+    if (running >= BACKCHANNEL_CONCURRENCY) await new Promise<void>((resolve) => waiting.push(resolve));
+    running += 1;
+  };
+  const done = () => {
+    running -= 1;
+    waiting.shift()?.();
+  };
 
   const logoutToken = async (sp: ServiceProvider, session: EndedHubSession): Promise<string> => {
     const provider = options.provider();
@@ -158,13 +172,24 @@ export function createBackChannelLogouts(options: BackChannelLogoutOptions): Bac
         const sp = options.registry.serviceProvider(clientId);
         if (!sp?.backchannel_logout_uri) continue;
         told.add(clientId);
-        const delivery = deliver(
-          { ...sp, backchannel_logout_uri: sp.backchannel_logout_uri },
-          session,
-          reason,
-        );
+        if (waiting.length >= BACKCHANNEL_QUEUE) {
+          options.events.emit({
+            name: 'logout.backchannel',
+            clientId,
+            sessionId: hashId(session.citizenSessionId),
+            data: { reason, outcome: 'failed', attempts: 0, status: 0, ms: 0 },
+          });
+          options.log.warn({ clientId, reason, failure: 'queue full' }, 'back-channel logout not delivered');
+          continue;
+        }
+        const target = { ...sp, backchannel_logout_uri: sp.backchannel_logout_uri };
+        const delivery = turn()
+          .then(() => deliver(target, session, reason))
+          .finally(done)
+          // deliver() reports its own failures; nothing may escape as an unhandled rejection.
+          .catch(() => undefined);
         underway.add(delivery);
-        void delivery.finally(() => underway.delete(delivery));
+        void delivery.then(() => underway.delete(delivery));
       }
       return told.size;
     },

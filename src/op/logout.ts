@@ -41,10 +41,13 @@ export function endSessionChain(options: EndSessionChainOptions) {
       );
       await options.grantIdentities.del(revoked);
       if (!accountId || !location) return;
+      // oidc-provider also ends a session on its own, when another person logs in through a
+      // browser that held one: it then goes on to the resume, and no SP asked that logout.
+      const resuming = new URL(location, ctx.oidc.issuer).pathname.startsWith('/authorize/');
       const replaced = await options.afterSessionEnd({
         citizenSessionId: accountId,
         location,
-        clientId: ctx.oidc.client?.clientId,
+        clientId: resuming ? undefined : ctx.oidc.client?.clientId,
       });
       if (replaced) ctx.redirect(replaced);
     } catch (error) {

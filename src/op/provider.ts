@@ -345,8 +345,8 @@ export function createProvider(options: ProviderOptions): Provider {
     const session = provider.Session.prototype as unknown as SessionInternals;
     const ensureClientContainer = session.ensureClientContainer;
     session.ensureClientContainer = function (this: SessionInternals, clientId: string) {
-      if (this.accountId && !this.sidFor(clientId))
-        this.sidFor(clientId, sessionSid(this.accountId, clientId));
+      // Always the derived one: a session from before the derived sids holds random ones.
+      if (this.accountId) this.sidFor(clientId, sessionSid(this.accountId, clientId));
       ensureClientContainer.call(this, clientId);
     };
   }

@@ -25,7 +25,8 @@ export interface Revocation {
 export type RevocationResult =
   | { state: 'pending' }
   | { state: 'ended'; notified: number }
-  | { state: 'no_session' };
+  | { state: 'no_session' }
+  | { state: 'failed' };
 
 export async function requestRevocation(sql: Sql, clientId: string, subject: string): Promise<string> {
   const [row] = await sql.query<{ id: string }>(
@@ -51,13 +52,22 @@ export async function claimRevocation(sql: Sql): Promise<Revocation | undefined>
 export async function recordRevocation(
   sql: Sql,
   id: string,
-  result: { ended: true; notified: number } | { ended: false },
+  result: { ended: true; notified: number } | { ended: false } | { failed: true },
 ): Promise<void> {
+  const ended = 'ended' in result && result.ended;
   await sql.query('update session_revocations set outcome = $2, notified = $3 where id = $1', [
     id,
-    result.ended ? 'ended' : 'no_session',
-    result.ended ? result.notified : null,
+    'failed' in result ? 'failed' : ended ? 'ended' : 'no_session',
+    ended ? result.notified : null,
   ]);
+}
+
+/** Requests are kept this long (an operator's trail), then deleted with the old business events. */
+export async function pruneRevocations(sql: Sql, days: number): Promise<void> {
+  await sql.query(
+    `delete from session_revocations where requested_at < now() - make_interval(days => $1::int)`,
+    [days],
+  );
 }
 
 export async function revocationResult(sql: Sql, id: string): Promise<RevocationResult> {
@@ -67,5 +77,6 @@ export async function revocationResult(sql: Sql, id: string): Promise<Revocation
   );
   if (row?.outcome === 'ended') return { state: 'ended', notified: row.notified ?? 0 };
   if (row?.outcome === 'no_session') return { state: 'no_session' };
+  if (row?.outcome === 'failed') return { state: 'failed' };
   return { state: 'pending' };
 }

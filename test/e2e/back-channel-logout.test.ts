@@ -214,10 +214,17 @@ describe('back-channel logout', () => {
     expect(ended.at(-1)?.data).toMatchObject({ reason: 'expired', notified: 1 });
   }, 20_000);
 
-  it('is sent when an operator revokes the session from the CLI, whose tokens stop working', async () => {
-    const browser = new Browser();
-    const sp2 = await login(browser, 'sp-2');
-    const plain = await login(browser, 'sp-plain');
+  it('is sent when an operator revokes the sessions from the CLI, whose tokens stop working', async () => {
+    // The same person on two devices; on the first, two logins at sp-2 (two grants).
+    const phone = new Browser();
+    const sp2 = await login(phone, 'sp-2');
+    const sp2Again = await login(phone, 'sp-2');
+    const plain = await login(phone, 'sp-plain');
+    const laptop = new Browser();
+    const sp2Laptop = await login(laptop, 'sp-2');
+    await login(laptop, 'sp-plain');
+    expect(idTokenOf(sp2Again).sid).toBe(idTokenOf(sp2).sid);
+    expect(idTokenOf(sp2Laptop).sid).not.toBe(idTokenOf(sp2).sid);
     const before = received.length;
     const revoked = await relais(
       federation,
@@ -230,17 +237,18 @@ describe('back-channel logout', () => {
       'sp-plain',
     );
     expect(revoked.code, revoked.err).toBe(0);
-    expect(JSON.parse(revoked.out)).toEqual({ revoked: true, notified: 1 });
-    await expect
-      .poll(() => received.slice(before).some((r) => r.spId === 'sp-2'), { timeout: 5000 })
-      .toBe(true);
-    const token = received.slice(before).find((r) => r.spId === 'sp-2')?.token ?? '';
-    expect((await verifyLogoutToken(token, 'sp-2')).sid).toBe(idTokenOf(sp2).sid);
-    // The grants went with it: userinfo refuses sp-2's access token.
-    const userinfo = await fetch(`${federation.issuer}/userinfo`, {
-      headers: { authorization: `Bearer ${sp2.tokens.access_token}` },
-    });
-    expect(userinfo.status).toBe(401);
+    expect(JSON.parse(revoked.out)).toEqual({ revoked: true, notified: 2 });
+    const toSp2 = () => received.slice(before).filter((r) => r.spId === 'sp-2');
+    await expect.poll(() => toSp2().length, { timeout: 5000 }).toBe(2);
+    const sids = await Promise.all(toSp2().map(async (r) => (await verifyLogoutToken(r.token, 'sp-2')).sid));
+    expect(sids.sort()).toEqual([idTokenOf(sp2).sid, idTokenOf(sp2Laptop).sid].sort());
+    // Every grant went with them: userinfo refuses each access token.
+    for (const sp of [sp2, sp2Again, sp2Laptop]) {
+      const userinfo = await fetch(`${federation.issuer}/userinfo`, {
+        headers: { authorization: `Bearer ${sp.tokens.access_token}` },
+      });
+      expect(userinfo.status).toBe(401);
+    }
     // Asked again: nothing left to end.
     const again = await relais(
       federation,
