@@ -9,6 +9,7 @@ import { loadFederationFile, parseFederation } from './config/federation-file.ts
 import { type Config, ConfigError, type Secrets } from './config/index.ts';
 import { createMetrics, observeKv, observeSql } from './observability/metrics.ts';
 import { generateHubKey, HUB_KEY_ALGS, type KeySet, keySet } from './op/keys.ts';
+import { assertClientsValid } from './op/validate-clients.ts';
 import { insertEvents, pruneEvents } from './store/events.ts';
 import { createMemoryKv, type Kv } from './store/kv.ts';
 import { createRedisKv } from './store/kv-redis.ts';
@@ -17,7 +18,7 @@ import { createOidcAdapter } from './store/oidc-adapter.ts';
 import { withReadAhead } from './store/read-ahead.ts';
 import { createKeyRepository, createRegistryRepository, createSecretRepository } from './store/registry.ts';
 import { createRegistry, type Registry } from './store/registry-cache.ts';
-import { claimRevocation, recordRevocation } from './store/revocations.ts';
+import { claimRevocation, pruneRevocations, recordRevocation } from './store/revocations.ts';
 import { connectPostgres, openPglite, type Sql } from './store/sql.ts';
 import { withStoreErrors } from './store/unavailable.ts';
 
@@ -70,7 +71,15 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     const secrets = await resolveSecrets(config, sql);
     const repository = createRegistryRepository(sql, { encryptionKey: secrets.encryptionKey });
     const federation = await resolveFederation(options);
-    if (federation) await repository.upsertFederation(federation);
+    if (federation) {
+      // What oidc-provider would refuse at every login of an SP stops the start instead.
+      await assertClientsValid(
+        federation,
+        config.profile,
+        config.federationFile ? `FEDERATION_FILE ${config.federationFile}` : 'federation',
+      );
+      await repository.upsertFederation(federation);
+    }
     const registry = await createRegistry(repository);
     let keys = await resolveSigningKeys(sql, secrets.encryptionKey);
     const signingKeys = keys.jwks;
@@ -118,7 +127,13 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       for (let claimed = 0; claimed < 20; claimed += 1) {
         const request = await claimRevocation(sql);
         if (!request) return;
-        await recordRevocation(sql, request.id, await built.sessionEnds.revoke(request.subject));
+        try {
+          await recordRevocation(sql, request.id, await built.sessionEnds.revoke(request.subject));
+        } catch (error) {
+          // Said to the operator, who may ask again; the rest of the requests wait for the next tick.
+          await recordRevocation(sql, request.id, { failed: true });
+          throw error;
+        }
       }
     };
     const watch = setInterval(() => {
@@ -132,9 +147,10 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     }, REGISTRY_REFRESH_MS);
     watch.unref();
     const prune = () =>
-      pruneEvents(sql, config.eventsRetentionDays).catch((error) =>
-        built.app.log.warn({ err: error }, 'events retention failed'),
-      );
+      Promise.all([
+        pruneEvents(sql, config.eventsRetentionDays),
+        pruneRevocations(sql, config.eventsRetentionDays),
+      ]).catch((error) => built.app.log.warn({ err: error }, 'events retention failed'));
     void prune();
     const retention = setInterval(prune, EVENTS_PRUNE_MS);
     retention.unref();

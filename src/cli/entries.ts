@@ -11,6 +11,7 @@ import {
   type ServiceProvider,
   serviceProviderSchema,
 } from '../config/federation.ts';
+import { clientProblems } from '../op/validate-clients.ts';
 import { UsageError } from './args.ts';
 import { CliError, type Context } from './context.ts';
 import { fields, redact, table } from './output.ts';
@@ -40,12 +41,14 @@ async function list(ctx: Context, kind: Kind): Promise<Entry[]> {
 
 /** One entry written through upsertFederation, as an import of a one-entry file would. */
 export async function upsertOne(ctx: Context, kind: Kind, entry: Entry): Promise<void> {
-  await (await ctx.registry()).upsertFederation({
-    serviceProviders: kind === 'sp' ? [entry as ServiceProvider] : [],
-    identityProviders: kind === 'idp' ? [entry as IdentityProvider] : [],
-    dataProviders: kind === 'dp' ? [entry as DataProvider] : [],
-  });
+  await (await ctx.registry()).upsertFederation(oneEntry(kind, entry));
 }
+
+const oneEntry = (kind: Kind, entry: Entry) => ({
+  serviceProviders: kind === 'sp' ? [entry as ServiceProvider] : [],
+  identityProviders: kind === 'idp' ? [entry as IdentityProvider] : [],
+  dataProviders: kind === 'dp' ? [entry as DataProvider] : [],
+});
 
 export async function findEntry(ctx: Context, kind: Kind, id: string): Promise<Entry> {
   const entry = (await list(ctx, kind)).find((e) => idOf(e) === id);
@@ -104,6 +107,9 @@ async function add(ctx: Context, kind: Kind): Promise<void> {
     const unknown = ((entry as ServiceProvider).identity_providers ?? []).find((uid) => !known.has(uid));
     if (unknown) throw new CliError(`sp "${id}": identity_providers: unknown identity provider "${unknown}"`);
   }
+  // What oidc-provider would refuse at every login of this client is refused now.
+  const [problem] = await clientProblems(oneEntry(kind, entry), ctx.config.profile);
+  if (problem) throw new CliError(problem.replace(/^\w+\[0\] \(([^)]*)\)(?:\.|: )/, `${kind} "$1": `));
   await upsertOne(ctx, kind, entry);
   if (ctx.json) ctx.printJson({ added: id, kind });
   else ctx.print(`${kind} "${id}" added`);

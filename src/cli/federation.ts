@@ -2,6 +2,7 @@
 import type { Federation } from '../config/federation.ts';
 import { loadFederationFile } from '../config/federation-file.ts';
 import { ConfigError } from '../config/index.ts';
+import { clientProblems } from '../op/validate-clients.ts';
 import type { RegistryRepository } from '../store/registry.ts';
 import { CliError, type Context } from './context.ts';
 
@@ -34,6 +35,8 @@ export async function importFederation(ctx: Context, file: string): Promise<void
   }
   const registry = await ctx.registry();
   await checkClientIds(registry, federation);
+  const problems = await clientProblems(federation, ctx.config.profile);
+  if (problems[0]) throw new CliError(`${file}: ${problems[0]}`);
   await registry.upsertFederation(federation);
   const counts = {
     serviceProviders: federation.serviceProviders.length,

@@ -23,7 +23,12 @@ export function isLoopbackUrl(url: URL): boolean {
 }
 
 const url = z.url({ protocol: /^https?$/ });
-const secret = z.string().min(32, 'must be at least 32 characters');
+/** RFC 6749 Appendix A.2: a client secret is printable ASCII (what HTTP Basic and oidc-provider take). */
+const printableAscii = /^[\x20-\x7e]+$/;
+const secret = z
+  .string()
+  .min(32, 'must be at least 32 characters')
+  .regex(printableAscii, 'printable ASCII only (RFC 6749 Appendix A.2): no accent, no control character');
 const spaceList = z.string().trim().min(1);
 /** A domain as an email has it after the '@': lower-case labels, the last one letters. */
 const emailDomain = z
@@ -143,7 +148,13 @@ export const serviceProviderSchema = z
     jwks_uri: url.optional(),
     jwks: jwks.optional(),
     identity_providers: z.array(z.string().min(1)).optional(),
-    sector_identifier: z.string().min(1).optional(),
+    /** Printable: a control character (U+001F separates sector and person) could never derive a sub. */
+    sector_identifier: z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(/^[^\p{Cc}]+$/u, 'no control character')
+      .optional(),
     type: z.enum(['public', 'private']).default('public'),
     /** ProConnect: only IdPs with `public_sector` may log agents in to this SP. */
     public_agents_only: z.boolean().default(false),
@@ -162,7 +173,10 @@ export const identityProviderSchema = z
     name: z.string().min(1).max(200),
     issuer: url,
     client_id: z.string().min(1),
-    client_secret: z.string().min(1),
+    client_secret: z
+      .string()
+      .min(1)
+      .regex(printableAscii, 'printable ASCII only (RFC 6749 Appendix A.2): no accent, no control character'),
     /** Set by `relais idp refresh`: a new value has every instance fetch the IdP's metadata again. */
     metadata_refreshed_at: z.iso.datetime().optional(),
     token_endpoint_auth_method: z

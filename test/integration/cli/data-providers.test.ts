@@ -102,6 +102,31 @@ describe.each(cliDatabases)('relais dp and habilitations on $name', (database) =
     });
   });
 
+  it('refuses an SP oidc-provider would refuse at every login, naming the field, and writes nothing', async () => {
+    expect(
+      await db.cli(
+        'sp',
+        'add',
+        '--json',
+        JSON.stringify({ ...SP, client_id: 'fs-fragment', redirect_uris: ['https://fs.example/cb#x'] }),
+      ),
+    ).toMatchObject({
+      code: 1,
+      stderr: 'relais: sp "fs-fragment": redirect_uris: redirect_uris must not contain fragments\n',
+    });
+    expect(
+      (
+        await db.cli(
+          'sp',
+          'add',
+          '--json',
+          JSON.stringify({ ...SP, client_id: 'fs-accent', client_secret: `${'x'.repeat(32)}é` }),
+        )
+      ).stderr,
+    ).toMatch(/client_secret: printable ASCII only/);
+    expect((await db.cli('sp', 'list', '--json')).stdout).not.toMatch(/fs-fragment|fs-accent/);
+  });
+
   it('refuses a dp with an SP client_id, an SP with a dp client_id, a bad or http dp', async () => {
     await db.cli('sp', 'add', '--json', JSON.stringify(SP));
     await db.cli('dp', 'add', '--json', JSON.stringify(DP));
