@@ -3,7 +3,15 @@
 // backchannel_logout_uri receives a logout_token naming its own sub and the sid of its id_tokens.
 // The citizen's logout never waits: a slow SP and a dead one are retried in the background.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
+import {
+  compactDecrypt,
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  exportJWK,
+  generateKeyPair,
+  type JWTPayload,
+  jwtVerify,
+} from 'jose';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Browser, confirmLogout } from '../support/browser.ts';
@@ -41,7 +49,10 @@ async function body(request: IncomingMessage): Promise<string> {
   return text;
 }
 
+let encryption: Awaited<ReturnType<typeof generateKeyPair>>;
+
 beforeAll(async () => {
+  encryption = await generateKeyPair('ECDH-ES', { extractable: true });
   receiver = createServer(async (request, response) => {
     const spId = request.url?.split('/')[1] ?? '';
     const token = new URLSearchParams(await body(request)).get('logout_token') ?? '';
@@ -72,6 +83,12 @@ beforeAll(async () => {
       withLogout('sp-2'),
       withLogout('sp-slow'),
       withLogout('sp-down', deadUrl),
+      // An SP that asked its id_tokens encrypted: its logout tokens are too.
+      {
+        ...withLogout('sp-enc'),
+        jwks: { keys: [{ ...(await exportJWK(encryption.publicKey)), kid: 'sp-enc-key', use: 'enc' }] },
+        id_token_encrypted_response_alg: 'ECDH-ES',
+      },
       { client_id: 'sp-plain', client_secret: secret('sp-plain') },
     ],
   });
@@ -86,6 +103,12 @@ afterAll(async () => {
 /** The SP's authorize in this browser; a first login goes through the IdP, the next ones are SSO. */
 async function login(browser: Browser, spId: string) {
   const config = await spClient(federation, spId);
+  if (spId === 'sp-enc')
+    client.enableDecryptingResponses(config, ['A256GCM'], {
+      key: encryption.privateKey,
+      alg: 'ECDH-ES',
+      kid: 'sp-enc-key',
+    });
   const request = await authorizeRequest(federation, config);
   const citizen = new Citizen(request);
   Object.assign(citizen, { browser });
@@ -264,6 +287,32 @@ describe('back-channel logout', () => {
     expect((await relais(federation, 'sessions', 'revoke', '--sub', 'x', '--sp', 'sp-unknown')).code).toBe(1);
     expect((await relais(federation, 'sessions', 'revoke', '--sp', 'sp-plain')).code).toBe(2);
   }, 30_000);
+
+  it('encrypts the logout token of an SP that asked its id_tokens encrypted', async () => {
+    const browser = new Browser();
+    const enc = await login(browser, 'sp-enc');
+    const sp1 = await login(browser, 'sp-1');
+    const before = received.length;
+    const postLogout = String(federation.sps.get('sp-1')?.post_logout_redirect_uris[0]);
+    const url = client.buildEndSessionUrl(sp1.config, {
+      id_token_hint: sp1.tokens.id_token as string,
+      post_logout_redirect_uri: postLogout,
+    });
+    await confirmLogout(browser, url, (at) => at.href.startsWith(postLogout));
+    await expect
+      .poll(() => received.slice(before).some((r) => r.spId === 'sp-enc'), { timeout: 5000 })
+      .toBe(true);
+    const jwe = received.slice(before).find((r) => r.spId === 'sp-enc')?.token ?? '';
+    expect(decodeProtectedHeader(jwe)).toMatchObject({
+      alg: 'ECDH-ES',
+      enc: 'A256GCM',
+      cty: 'JWT',
+      kid: 'sp-enc-key',
+    });
+    const inner = new TextDecoder().decode((await compactDecrypt(jwe, encryption.privateKey)).plaintext);
+    const payload = await verifyLogoutToken(inner, 'sp-enc');
+    expect(payload.sid).toBe(idTokenOf(enc).sid);
+  });
 
   it('advertises back-channel logout in discovery', async () => {
     const discovery = (await (
