@@ -12,6 +12,7 @@ import { createMockIdp, type MockIdp, type MockIdpOptions } from '../../src/mock
 import type { Kv } from '../../src/store/kv.ts';
 import { type RoundRobin, startRoundRobin } from '../../tools/round-robin.ts';
 import { freePort } from './net.ts';
+import { startTamperingFront, type TamperingFront } from './tampering-front.ts';
 
 export { freePort } from './net.ts';
 
@@ -47,6 +48,8 @@ export interface Federation {
   hubs: Hub[];
   /** Requests each instance received through the round-robin proxy. */
   hits(): number[];
+  /** With `tampering`: breaks the next id_token or userinfo JWT the hub sends an SP. */
+  tamper?: TamperingFront;
   /** The hub's environment (for the admin CLI run against the same stores). */
   env: Record<string, string | undefined>;
   issuer: string;
@@ -60,6 +63,11 @@ export async function startFederation(spec: {
   sps: TestSp[];
   /** Several hub instances sharing PostgreSQL and Redis, behind a round-robin proxy at the issuer. */
   instances?: number;
+  /**
+   * One hub behind a front at the issuer that can break the next id_token or userinfo JWT on its
+   * way to the SP (test/support/tampering-front.ts): `federation.tamper`.
+   */
+  tampering?: boolean;
   /** The federation served (default FranceConnect): ProConnect's IdPs and SPs get its scopes. */
   profile?: ProfileName;
   /** Data providers (introspection, checktoken), as the federation file lists them. */
@@ -177,7 +185,12 @@ export async function startFederation(spec: {
   }
   const [hub] = hubs as [Hub, ...Hub[]];
   let balancer: RoundRobin | undefined;
-  if (hubs.length === 1) {
+  let tamper: TamperingFront | undefined;
+  if (spec.tampering) {
+    const port = await freePort(HUB_HOST);
+    await hub.app.listen({ port, host: HUB_HOST });
+    tamper = await startTamperingFront(HUB_HOST, hubPort, port);
+  } else if (hubs.length === 1) {
     await hub.app.listen({ port: hubPort, host: HUB_HOST });
   } else {
     const ports: number[] = [];
@@ -192,12 +205,14 @@ export async function startFederation(spec: {
     hub,
     hubs,
     hits: () => balancer?.hits ?? [],
+    ...(tamper ? { tamper } : {}),
     env,
     issuer,
     idps,
     sps,
     async close() {
       await balancer?.close();
+      await tamper?.close();
       await Promise.all(hubs.map((instance) => instance.close()));
       await Promise.all([...idps.values()].map((idp) => idp.close()));
       if (process.env.DATABASE_URL) {
