@@ -24,7 +24,7 @@ const BUCKET_SECONDS = 10;
 export const SESSION_SWEEP_MS = 2000;
 
 const bucketKey = (bucket: number) => `hub-session-ends:${bucket}`;
-const subjectIndexKey = (subject: string) => `hub-session-of:${subject}`;
+const subjectIndexKey = (subject: string) => `hub-sessions-of:${subject}`;
 
 export interface SessionEndsOptions {
   /** The store of the requests: a consent's writes (track) are the login's. */
