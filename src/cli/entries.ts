@@ -122,12 +122,21 @@ async function setActive(ctx: Context, kind: Kind, id: string, active: boolean):
   else ctx.print(`${kind} "${id}" ${active ? 'enabled' : 'disabled'}`);
 }
 
-/** Every running instance fetches the IdP's discovery and keys again within seconds (registry refresh). */
-async function refreshMetadata(ctx: Context, uid: string): Promise<void> {
+/**
+ * Every running instance fetches the IdP's discovery and keys again within seconds (registry
+ * refresh); without a uid, every IdP's.
+ */
+async function refreshMetadata(ctx: Context, uid: string | undefined): Promise<void> {
   const registry = await ctx.registry();
-  if (!(await registry.refreshMetadata(uid))) throw new CliError(`idp "${uid}": not found`);
-  if (ctx.json) ctx.printJson({ uid, refreshed: true });
-  else ctx.print(`idp "${uid}": its metadata will be fetched again by every running hub within seconds`);
+  const uids = uid === undefined ? (await registry.listIdentityProviders()).map((idp) => idp.uid) : [uid];
+  for (const each of uids) {
+    if (!(await registry.refreshMetadata(each))) throw new CliError(`idp "${each}": not found`);
+  }
+  if (ctx.json) ctx.printJson(uid === undefined ? { uids, refreshed: true } : { uid, refreshed: true });
+  else
+    ctx.print(
+      `${uid === undefined ? `${uids.length} IdP(s)` : `idp "${uid}"`}: metadata fetched again by every running hub within seconds`,
+    );
 }
 
 /** A new secret, printed once: only its sealed form stays in the registry. */
@@ -168,7 +177,7 @@ export async function runEntryCommand(ctx: Context, kind: Kind, action: string, 
       if (kind !== 'idp') return rotateSecret(ctx, kind, needId());
       break;
     case 'refresh':
-      if (kind === 'idp') return refreshMetadata(ctx, needId());
+      if (kind === 'idp') return refreshMetadata(ctx, id);
   }
   throw new UsageError(`unknown command "${kind} ${action}"`);
 }

@@ -19,7 +19,7 @@ export const USAGE = `usage: relais [--embedded] [--json] <command>
   sp add --json '{…}' | --file entry.json  add a service provider
   sp list | show ID | disable ID | enable ID | rotate-secret ID
   idp add --json '{…}' | --file entry.json add an identity provider
-  idp list | show ID | disable ID | enable ID | refresh ID (its metadata fetched again)
+  idp list | show ID | disable ID | enable ID | refresh [ID] (metadata fetched again; all without ID)
   dp add --json '{…}' | --file entry.json  add a data provider
   dp list | show ID | disable ID | enable ID | rotate-secret ID
   habilitations list [--sp ID]             SPs' habilitations, in force or not

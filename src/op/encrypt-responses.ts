@@ -7,9 +7,14 @@ import type { ServiceProvider } from '../config/federation.ts';
 import type { Registry } from '../store/registry-cache.ts';
 import { encryptJwt, type JweAlg, type RecipientKey } from './jwe.ts';
 
+/** An SP's keys fetched from its jwks_uri serve at most this long (DESIGN: at most 5 minutes). */
+export const SP_KEYS_MAX_AGE_SECONDS = 300;
+
 /** What oidc-provider's Client keeps of the SP's public keys (models/client.js). */
 interface ClientKeys {
   asymmetricKeyStore: {
+    /** Epoch seconds until which oidc-provider serves the fetched keys: its Cache-Control, at least 60 s. */
+    freshUntil?: number;
     refresh(): Promise<void>;
     selectForEncrypt(options: { alg: string; use: 'enc' }): RecipientKey[];
     getKeyObject(jwk: RecipientKey, getPublic: boolean): RecipientKey;
@@ -27,6 +32,9 @@ export class NoEncryptionKey extends Error {
 export async function encryptForClient(client: unknown, alg: JweAlg, signed: string): Promise<string> {
   const store = (client as ClientKeys).asymmetricKeyStore;
   await store.refresh();
+  // oidc-provider keeps them as long as the SP's cache headers say; the hub, 5 minutes at most.
+  const latest = Math.floor(Date.now() / 1000) + SP_KEYS_MAX_AGE_SECONDS;
+  if (typeof store.freshUntil === 'number' && store.freshUntil > latest) store.freshUntil = latest;
   const [jwk] = store.selectForEncrypt({ alg, use: 'enc' });
   if (!jwk) throw new NoEncryptionKey(alg);
   return encryptJwt(signed, alg, store.getKeyObject(jwk, true));

@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import { exportJWK, generateKeyPair } from 'jose';
 import * as client from 'openid-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Citizen } from '../support/citizen.ts';
 import {
   authorizeRequest,
@@ -29,11 +29,15 @@ async function encryptionKey(alg: 'ECDH-ES' | 'RSA-OAEP-256', kid: string) {
 
 /** An SP publishing its key at a jwks_uri, as most do: a small server beside the SPs. */
 let jwksServer: Server;
+/** What it publishes, for a day by its cache headers. */
+const published: { keys: Array<Record<string, unknown>> } = { keys: [] };
 
 beforeAll(async () => {
-  const published = { keys: [await encryptionKey('ECDH-ES', 'sp-uri-enc')] };
+  published.keys = [await encryptionKey('ECDH-ES', 'sp-uri-enc')];
   jwksServer = createServer((_request, response) => {
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(published));
+    response
+      .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=86400' })
+      .end(JSON.stringify(published));
   });
   const jwksPort = await freePort(SP_HOST);
   await new Promise<void>((resolve) => jwksServer.listen(jwksPort, SP_HOST, resolve));
@@ -141,6 +145,21 @@ describe('encrypted id_token and userinfo', () => {
     const request = await authorizeRequest(federation, encrypted, { acr_values: 'eidas2' });
     const admitted = await new Citizen(request).go(request.url);
     expect(admitted.currentPage().html).toContain('name="idp"');
+  });
+
+  it("fetches an SP's jwks_uri again after 5 minutes at most, whatever its cache headers say", async () => {
+    await loginAt('sp-uri', { alg: 'ECDH-ES', kid: 'sp-uri-enc' });
+    // The SP rotates its key; a day of cache by its headers, 5 minutes by the hub's rule.
+    published.keys = [await encryptionKey('ECDH-ES', 'sp-uri-enc-2')];
+    const start = Date.now();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(start + 6 * 60_000);
+      const { tokens } = await loginAt('sp-uri', { alg: 'ECDH-ES', kid: 'sp-uri-enc-2' });
+      expect(header(tokens.id_token)).toMatchObject({ kid: 'sp-uri-enc-2' });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('still only signs for an SP that asked no encryption', async () => {

@@ -76,6 +76,14 @@ describe.each(backends)('a running hub on $name', ({ url }) => {
       .toMatch(/^\d{4}-\d{2}-\d{2}T/);
     expect(running.registry.identityProvider('fi-b')?.metadata_refreshed_at).toBeUndefined();
     expect(await cli('idp', 'refresh', 'fi-unknown')).toMatchObject({ code: 1 });
+    // Without a uid: every IdP.
+    expect(await cli('idp', 'refresh')).toMatchObject({ code: 0 });
+    await expect
+      .poll(() => running.registry.identityProvider('fi-b')?.metadata_refreshed_at, {
+        timeout: 5000,
+        interval: 100,
+      })
+      .toMatch(/^\d{4}-\d{2}-\d{2}T/);
   });
 
   it('drops an IdP disabled through the CLI within 5 s, and takes it back when enabled', async () => {
