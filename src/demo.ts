@@ -8,7 +8,7 @@ import { DEMO_AGENT_DOMAINS, DEMO_DP, DEMO_IDP, DEMO_SP, PRO_DEMO_CLAIMS } from 
 import type { ProfileName } from './config/index.ts';
 import { createDemoDp, type DemoDp } from './demo-dp/index.ts';
 import { createDemoSp } from './demo-sp/index.ts';
-import { createMockIdp } from './mock-idp/index.ts';
+import { createMockIdp, type Misbehaviour } from './mock-idp/index.ts';
 
 export interface Demo {
   mockIdpUrl: string;
@@ -66,15 +66,26 @@ export async function startDemo(
         ...(host ? { host } : {}),
       });
   await demoDp?.listen();
-  const demoSp = await createDemoSp({
-    url: demoSpUrl,
-    issuer,
-    clientId: DEMO_SP.clientId,
-    clientSecret: DEMO_SP.clientSecret,
-    ...(pro ? { scope: `openid ${PRO_DEMO_CLAIMS} idp_id idp_acr`, prompt: '' } : {}),
-    ...(demoDp ? { scope: `openid identite_pivot email ${DEMO_DP.scope}`, dataProviderUrl: demoDp.url } : {}),
-    ...(host ? { host } : {}),
-  });
+  // The error sandbox: the demo SP arms the mock IdP (ProConnect: the ministry's) in this process,
+  // for the next login only. No route of the mock IdP does it: nothing on the network can arm it.
+  const sandbox = {
+    profile,
+    armMockIdp: (fault: Misbehaviour | undefined) => idps[0]?.armNextLogin(fault),
+  };
+  const demoSp = await createDemoSp(
+    {
+      url: demoSpUrl,
+      issuer,
+      clientId: DEMO_SP.clientId,
+      clientSecret: DEMO_SP.clientSecret,
+      ...(pro ? { scope: `openid ${PRO_DEMO_CLAIMS} idp_id idp_acr`, prompt: '' } : {}),
+      ...(demoDp
+        ? { scope: `openid identite_pivot email ${DEMO_DP.scope}`, dataProviderUrl: demoDp.url }
+        : {}),
+      ...(host ? { host } : {}),
+    },
+    sandbox,
+  );
   await demoSp.listen();
   return {
     mockIdpUrl,

@@ -7,10 +7,12 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifyView from '@fastify/view';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import nunjucks from 'nunjucks';
-import { DemoSpError, describeForLog } from './errors.ts';
+import { DemoSpError, describeForLog, relaisCodeOf } from './errors.ts';
 import type { DemoSpSettings } from './options.ts';
 import type { RelaisClient } from './relais-client.ts';
 import { registerRoutes } from './routes.ts';
+import { type SandboxHooks, scenarioOf } from './sandbox.ts';
+import { receivedRows, scenarioCheck } from './view-model.ts';
 
 const VIEWS_DIR = fileURLToPath(new URL('../../views/demo-sp/', import.meta.url));
 
@@ -21,6 +23,8 @@ const CONTENT_SECURITY_POLICY =
 export async function buildDemoSpApp(
   settings: DemoSpSettings,
   relais: RelaisClient,
+  /** The error sandbox's hooks (demo mode): /sandbox exists only with them. */
+  sandbox?: SandboxHooks,
 ): Promise<FastifyInstance> {
   const app = Fastify({
     // The callback's query string carries the authorization code: log paths only.
@@ -33,7 +37,13 @@ export async function buildDemoSpApp(
   await app.register(fastifyCookie);
   // A browser's logout form posts an empty urlencoded body.
   await app.register(fastifyFormbody);
-  await app.register(fastifyView, { engine: { nunjucks }, root: VIEWS_DIR, options: { autoescape: true } });
+  await app.register(fastifyView, {
+    engine: { nunjucks },
+    root: VIEWS_DIR,
+    options: { autoescape: true },
+    // Every page's footer links to the error sandbox when it is on.
+    defaultContext: { sandbox: sandbox !== undefined },
+  });
   const stylesheet = await readFile(`${VIEWS_DIR}demo-sp.css`, 'utf8');
 
   app.addHook('onSend', async (_request, reply, payload) => {
@@ -48,11 +58,14 @@ export async function buildDemoSpApp(
   app.get('/demo-sp.css', async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(stylesheet),
   );
-  registerRoutes(app, { settings, relais });
+  registerRoutes(app, { settings, relais, sandbox });
 
-  app.setNotFoundHandler(async (request, reply) => renderError(new DemoSpError('not_found'), request, reply));
+  const page: ErrorPageSettings = { issuer: settings.issuer.href, sandbox };
+  app.setNotFoundHandler(async (request, reply) =>
+    renderError(new DemoSpError('not_found'), request, reply, page),
+  );
   app.setErrorHandler(async (err: unknown, request, reply) =>
-    renderError(asDemoSpError(err), request, reply),
+    renderError(asDemoSpError(err), request, reply, page),
   );
   return app;
 }
@@ -63,8 +76,20 @@ function asDemoSpError(err: unknown): DemoSpError {
   return new DemoSpError(status >= 400 && status < 500 ? 'bad_request' : 'internal_error', { cause: err });
 }
 
+interface ErrorPageSettings {
+  /** The hub's issuer, as the `iss` of a redirected error is checked against it. */
+  readonly issuer: string;
+  /** The error sandbox, when on (demo mode): the page links back to it. */
+  readonly sandbox: SandboxHooks | undefined;
+}
+
 /** Every error page shows its code and a random reference that is also logged (never a stack). */
-async function renderError(error: DemoSpError, request: FastifyRequest, reply: FastifyReply) {
+async function renderError(
+  error: DemoSpError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  page: ErrorPageSettings,
+) {
   const reference = randomBytes(4).toString('hex');
   const entry = {
     code: error.code,
@@ -81,7 +106,14 @@ async function renderError(error: DemoSpError, request: FastifyRequest, reply: F
     oauthError: error.oauthError,
     oauthErrorDescription: error.oauthErrorDescription,
     reference,
-    offerRetry: error.code !== 'not_found',
+    wayOn: error.wayOn,
+    relaisCode: relaisCodeOf(error.oauthErrorDescription),
+    received: error.received && receivedRows(error.received, page.issuer),
+    scenario:
+      page.sandbox &&
+      error.received?.scenario &&
+      scenarioCheck(error, scenarioOf(error.received.scenario, page.sandbox.profile)),
+    sandbox: page.sandbox !== undefined,
   });
 }
 

@@ -14,7 +14,8 @@ import type { DemoSpSettings } from './options.ts';
 
 /** What a login keeps server-side between /login and /callback. */
 export interface PendingLogin {
-  readonly state: string;
+  /** undefined only for a sandbox request sent without one (the error then comes back without). */
+  readonly state: string | undefined;
   readonly nonce: string;
   readonly codeVerifier: string;
 }
@@ -42,8 +43,14 @@ export interface Authentication {
   readonly authTime: number | undefined;
 }
 
+/**
+ * The error sandbox's changes to the authorization request: a parameter set to another value, or
+ * removed (null). Never used by a normal login.
+ */
+export type RequestOverrides = Readonly<Record<string, string | null>>;
+
 export interface RelaisClient {
-  startLogin(): Promise<{ authorizationUrl: URL; pending: PendingLogin }>;
+  startLogin(overrides?: RequestOverrides): Promise<{ authorizationUrl: URL; pending: PendingLogin }>;
   /** The access token comes apart from the login: used at once (a data provider), never kept. */
   completeLogin(
     callbackUrl: URL,
@@ -75,31 +82,43 @@ export function createRelaisClient(settings: DemoSpSettings): RelaisClient {
   const hubKeys = remoteKeysCache();
 
   return {
-    async startLogin() {
+    async startLogin(overrides = {}) {
       const config = await configuration.get();
-      const pending: PendingLogin = {
-        state: client.randomState(),
-        nonce: client.randomNonce(),
-        codeVerifier: client.randomPKCECodeVerifier(),
-      };
-      const authorizationUrl = client.buildAuthorizationUrl(config, {
+      const codeVerifier = client.randomPKCECodeVerifier();
+      const parameters: Record<string, string> = {
         redirect_uri: settings.redirectUri,
         scope: settings.scope,
-        state: pending.state,
-        nonce: pending.nonce,
-        code_challenge: await client.calculatePKCECodeChallenge(pending.codeVerifier),
+        state: client.randomState(),
+        nonce: client.randomNonce(),
+        code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
         code_challenge_method: 'S256',
         // FC v2: acr_values and prompt=login consent are mandatory on every authorize request
         // (ProConnect: prompt is optional, and the demo sends none).
         acr_values: settings.acrValues,
         ...(settings.prompt ? { prompt: settings.prompt } : {}),
-      });
+      };
+      // The sandbox only: a parameter changed or left out, on purpose.
+      for (const [name, value] of Object.entries(overrides)) {
+        if (value === null) delete parameters[name];
+        else parameters[name] = value;
+      }
+      const authorizationUrl = client.buildAuthorizationUrl(config, parameters);
+      // What was actually sent: the callback checks the answer against it.
+      const sent = authorizationUrl.searchParams;
+      const pending: PendingLogin = {
+        state: sent.get('state') ?? undefined,
+        nonce: sent.get('nonce') ?? '',
+        codeVerifier,
+      };
       return { authorizationUrl, pending };
     },
 
     async completeLogin(callbackUrl, pending) {
       // Checked before anything else, so an error redirect is shown only if it answers our request.
-      if (callbackUrl.searchParams.get('state') !== pending.state) throw new DemoSpError('state_mismatch');
+      // A request sent without state (the sandbox's R1006) expects an answer without one.
+      if ((callbackUrl.searchParams.get('state') ?? undefined) !== pending.state) {
+        throw new DemoSpError('state_mismatch');
+      }
       const config = await configuration.get();
       try {
         const tokens = await client.authorizationCodeGrant(config, callbackUrl, {

@@ -9,6 +9,7 @@ import { callDataProvider, type DataProviderAnswer } from './data-provider.ts';
 import { DemoSpError, describeForLog } from './errors.ts';
 import type { DemoSpSettings } from './options.ts';
 import type { PendingLogin, RelaisClient, VerifiedLogin } from './relais-client.ts';
+import { type SandboxHooks, sandboxOf, scenarioOf } from './sandbox.ts';
 import { ExpiringMap, newSessionId, SessionIndex } from './sessions.ts';
 import { authenticationRows, claimRows, dataProviderPanel, logoutReceiptRows } from './view-model.ts';
 
@@ -18,6 +19,13 @@ const SESSION_TTL_MS = 30 * 60_000;
 interface Dependencies {
   settings: DemoSpSettings;
   relais: RelaisClient;
+  /** The error sandbox (demo mode only): its pages exist only when given. */
+  sandbox?: SandboxHooks | undefined;
+}
+
+/** A login under way; a sandbox one names its scenario. */
+interface Pending extends PendingLogin {
+  readonly scenario?: string;
 }
 
 const homeQuery = z.object({ state: z.string().optional() });
@@ -27,9 +35,9 @@ interface Citizen extends VerifiedLogin {
   readonly dataProvider: DataProviderAnswer | undefined;
 }
 
-export function registerRoutes(app: FastifyInstance, { settings, relais }: Dependencies): void {
+export function registerRoutes(app: FastifyInstance, { settings, relais, sandbox }: Dependencies): void {
   // All keyed by the session id of the cookie; each session id serves one step only.
-  const pendingLogins = new ExpiringMap<PendingLogin>(LOGIN_TTL_MS);
+  const pendingLogins = new ExpiringMap<Pending>(LOGIN_TTL_MS);
   const citizens = new ExpiringMap<Citizen>(SESSION_TTL_MS);
   const pendingLogouts = new ExpiringMap<string>(LOGIN_TTL_MS);
   // Back-channel logout: the citizens' sessions by the hub's sid and by sub, the sessions the hub
@@ -102,7 +110,20 @@ export function registerRoutes(app: FastifyInstance, { settings, relais }: Depen
     if (pending === undefined) throw new DemoSpError('login_not_found');
     // The redirect_uri as registered, whatever Host header the request came with.
     const callbackUrl = new URL(request.url, settings.baseUrl);
-    const { login, accessToken } = await relais.completeLogin(callbackUrl, pending);
+    const { login, accessToken } = await relais.completeLogin(callbackUrl, pending).catch((err: unknown) => {
+      // An error Relais redirected, its state and iss checked: the page shows what arrived.
+      if (!(err instanceof DemoSpError) || err.code !== 'authorization_error') throw err;
+      throw new DemoSpError('authorization_error', {
+        cause: err.cause,
+        oauthError: err.oauthError,
+        oauthErrorDescription: err.oauthErrorDescription,
+        received: {
+          state: callbackUrl.searchParams.get('state') ?? undefined,
+          iss: callbackUrl.searchParams.get('iss') ?? undefined,
+          scenario: pending.scenario,
+        },
+      });
+    });
     // The access token serves this one call and is dropped: never stored, logged or shown.
     const dataProvider = settings.dataProviderResource
       ? await callDataProvider(settings.dataProviderResource, accessToken)
@@ -159,4 +180,37 @@ export function registerRoutes(app: FastifyInstance, { settings, relais }: Depen
   app.get('/backchannel-logouts', async (_request, reply) =>
     reply.view('backchannel-logouts.njk', { receipts: logoutReceiptRows(journal.list()) }),
   );
+
+  if (sandbox === undefined) return;
+
+  // The error sandbox: the list of scenarios, and each one's start (a POST: it arms the mock IdP).
+  app.get('/sandbox', async (_request, reply) =>
+    reply.view('sandbox.njk', {
+      ...sandboxOf(sandbox.profile),
+      proconnect: sandbox.profile === 'proconnect',
+    }),
+  );
+
+  app.post('/sandbox/:code', async (request, reply) => {
+    // Another site's form may not arm the mock IdP for this browser's next login. (Our pages send
+    // no referrer, so a browser's Origin here is `null`: Sec-Fetch-Site tells where the form was.)
+    const site = request.headers['sec-fetch-site'];
+    const origin = request.headers.origin;
+    if (
+      (site !== undefined && site !== 'same-origin' && site !== 'none') ||
+      (origin !== undefined && origin !== 'null' && origin !== settings.baseUrl)
+    ) {
+      throw new DemoSpError('bad_request');
+    }
+    const params = sandboxParams.safeParse(request.params);
+    const scenario = params.success ? scenarioOf(params.data.code, sandbox.profile) : undefined;
+    if (scenario === undefined) throw new DemoSpError('not_found');
+    const { authorizationUrl, pending } = await relais.startLogin(scenario.request);
+    // Armed (or disarmed) only once the request is built: the next GET /authorize at the mock IdP takes it.
+    sandbox.armMockIdp(scenario.mockIdp);
+    pendingLogins.set(openSession(request, reply), { ...pending, scenario: scenario.code });
+    return reply.redirect(authorizationUrl.href, 303);
+  });
 }
+
+const sandboxParams = z.object({ code: z.string() });

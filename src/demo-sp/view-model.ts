@@ -1,7 +1,9 @@
 // What the pages show, as plain rows: the templates only loop and print (autoescaped).
 import type { LogoutReceipt, LogoutTokenRefusal } from './backchannel-logout.ts';
 import type { DataProviderAnswer } from './data-provider.ts';
+import { type DemoSpError, type ReceivedResponse, relaisCodeOf } from './errors.ts';
 import type { Authentication } from './relais-client.ts';
+import type { Scenario } from './sandbox.ts';
 
 export interface Row {
   /** The claim or field name as it travels on the wire, shown for integrators. */
@@ -148,4 +150,48 @@ function describeOutcome(outcome: LogoutReceipt['outcome']): string {
     case 'unverifiable':
       return 'Non traitée : clés de Relais injoignables';
   }
+}
+
+/**
+ * The rest of an error Relais redirected: its `state` and `iss`. Only an answer whose both passed
+ * the checks gets this far (openid-client, RFC 9207): the rows say so.
+ */
+export function receivedRows(received: ReceivedResponse, issuer: string): Row[] {
+  return [
+    {
+      name: 'state',
+      label: 'État',
+      value:
+        received.state === undefined
+          ? '(absent) — vérifié : la demande n’en avait pas envoyé'
+          : `${received.state} — vérifié : celui envoyé par ce navigateur`,
+    },
+    {
+      name: 'iss',
+      label: 'Émetteur',
+      value:
+        received.iss === undefined
+          ? '(absent)'
+          : `${received.iss} — vérifié : l’émetteur de Relais (${issuer.replace(/\/$/, '')})`,
+    },
+  ];
+}
+
+export interface ScenarioCheck {
+  readonly code: string;
+  readonly title: string;
+  readonly expected: string;
+  readonly matches: boolean;
+}
+
+/** A sandbox login's error against what its scenario expects (error and Relais code). */
+export function scenarioCheck(error: DemoSpError, scenario: Scenario | undefined): ScenarioCheck | undefined {
+  if (scenario === undefined) return undefined;
+  return {
+    code: scenario.code,
+    title: scenario.title,
+    expected: `${scenario.error} [${scenario.code}]`,
+    matches:
+      error.oauthError === scenario.error && relaisCodeOf(error.oauthErrorDescription) === scenario.code,
+  };
 }

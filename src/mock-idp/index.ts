@@ -99,6 +99,20 @@ export interface MockIdp {
   readonly identities: readonly MockIdentity[] | readonly MockAgent[];
   /** The query of the last GET /authorize it received (refused or not); undefined before any. */
   lastAuthorization(): AuthorizationParams | undefined;
+  /**
+   * Demo sandbox: these faults, on top of setMisbehaviour's, for the next login only. The next
+   * GET /authorize takes them (whoever sends it) for its whole login; the one after it drops them.
+   * They lapse after 10 minutes, taken or not. `armNextLogin(undefined)` disarms.
+   */
+  armNextLogin(misbehaviour: Misbehaviour | undefined): void;
+}
+
+/** How long a fault armed for the next login waits for it, and lasts once taken. */
+const ARMED_TTL_MS = 10 * 60_000;
+
+interface Armed {
+  readonly misbehaviour: Readonly<Misbehaviour>;
+  readonly until: number;
 }
 
 export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
@@ -109,16 +123,27 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
   const people = peopleOf(settings.population, settings.emailDomain);
   let misbehaviour: Readonly<Misbehaviour> = {};
   let lastAuthorization: AuthorizationParams | undefined;
+  // Armed for the next login, then that login's own until the next GET /authorize.
+  let armed: Armed | undefined;
+  let taken: Armed | undefined;
+  const live = (entry: Armed | undefined) => (entry && entry.until > Date.now() ? entry : undefined);
+  const current = (): Readonly<Misbehaviour> => {
+    const oneShot = live(taken)?.misbehaviour;
+    return oneShot ? { ...misbehaviour, ...oneShot } : misbehaviour;
+  };
   const build = async (): Promise<Provider> =>
     buildProvider({
       settings,
       signingKeys: await generateSigningKeys(),
       cookieKeys,
       adapter,
-      misbehaviour: () => misbehaviour,
+      misbehaviour: current,
       people,
       recordAuthorization: (params) => {
         lastAuthorization = params;
+        const next = live(armed);
+        taken = next && { misbehaviour: next.misbehaviour, until: Date.now() + ARMED_TTL_MS };
+        armed = undefined;
       },
     });
   // Rotation swaps the whole provider; the shared adapter and cookie keys keep logins going.
@@ -142,6 +167,10 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
     },
     setMisbehaviour(next) {
       misbehaviour = Object.freeze({ ...next });
+    },
+    armNextLogin(next) {
+      armed = next && { misbehaviour: Object.freeze({ ...next }), until: Date.now() + ARMED_TTL_MS };
+      if (next === undefined) taken = undefined;
     },
     async rotateKeys() {
       handle = (await build()).callback();

@@ -51,6 +51,7 @@ async function showPage(
 ): Promise<void> {
   const fault = options.misbehaviour().error;
   if (fault) return finish(ctx, options.provider, { ...fault });
+  if (options.misbehaviour().forgedHubForm) return showForgedHubForm(ctx, details);
   // Grants are automatic (see account.ts); should consent still be asked, it is given silently.
   if (details.prompt.name !== 'login') return finish(ctx, options.provider, { consent: {} }, true);
   const clientId = stringParam(details.params, 'client_id');
@@ -85,6 +86,39 @@ async function login(ctx: Context, options: InteractionOptions, details: Interac
   const amr = fault.amr ? [...fault.amr] : defaultAmr(acr);
   await finish(ctx, options.provider, { login: { accountId: person.sub, acr, amr, remember: false } });
 }
+
+/**
+ * Demo sandbox (misbehaviour `forgedHubForm`): a page whose button posts a consent to the hub's
+ * login (its uid is the part of the hub's state before the last dot) with a CSRF token the hub never
+ * issued. The hub's origin is the redirect_uri's.
+ */
+function showForgedHubForm(ctx: Context, details: Interaction): void {
+  const redirectUri = stringParam(details.params, 'redirect_uri');
+  const state = stringParam(details.params, 'state') ?? '';
+  const hubUid = state.slice(0, Math.max(0, state.lastIndexOf('.')));
+  if (!redirectUri || !/^[\w-]{1,64}$/.test(hubUid)) {
+    throw new InteractionError('forgedHubForm: the client is not a Relais hub (no uid in its state)');
+  }
+  const action = new URL(`/interaction/${hubUid}/consent`, redirectUri).href;
+  renderPage(ctx, 'forged-hub-form', { action }, 200, FORGED_HUB_FORM);
+}
+
+const FORGED_HUB_FORM = `{% extends "layout.njk" %}
+{% block title %}Retour vers Relais — Mock IdP{% endblock %}
+{% block content %}
+<div class="card">
+  <h1>Bac à sable : formulaire contrefait</h1>
+  <p class="notice">Ce fournisseur d’identité de démonstration a été piégé pour une connexion : au lieu
+    de vous authentifier, il envoie à Relais un accord que Relais n’a jamais demandé (jeton CSRF
+    contrefait). Relais doit le refuser (R4004).</p>
+  <form method="post" action="{{ action }}">
+    <input type="hidden" name="csrf" value="jeton-contrefait-par-le-bac-a-sable">
+    <input type="hidden" name="decision" value="accept">
+    <button class="primary" type="submit">Continuer vers Relais</button>
+  </form>
+</div>
+{% endblock %}
+`;
 
 /** A password alone at eidas1, a second factor above. */
 function defaultAmr(acr: Acr): string[] {

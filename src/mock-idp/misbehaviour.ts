@@ -48,6 +48,19 @@ export interface Misbehaviour {
   /** The token endpoint waits this long before answering. */
   slowMs?: number;
   /**
+   * Demo sandbox: the redirect back to the client also clears the hub's browser-binding cookie of
+   * that state (`relais_tx_…`, see src/http/browser-binding.ts), as if the answer reached another
+   * browser. Works only where the hub and this IdP share a host name (the demo: browsers ignore
+   * ports), which is the point: the hub must then refuse the callback (R4003).
+   */
+  dropHubBinding?: boolean;
+  /**
+   * Demo sandbox: instead of its login page, the IdP shows a page whose button posts a consent to
+   * the hub's login with a CSRF token the hub never issued (a cross-site forgery, same site in the
+   * demo): the hub must refuse it (R4004).
+   */
+  forgedHubForm?: boolean;
+  /**
    * This endpoint answers `bytes` of JSON whitespace instead of its answer, made as it is sent (the
    * mock holds none of it); `declared` announces the length. `onSent` hears how much was made once
    * the answer ends or the reader hangs up: no reader can have received more.
@@ -89,6 +102,7 @@ export function faultMiddleware(options: FaultOptions): Middleware {
     }
     await next();
     if (ctx.path === options.userinfoPath) await userinfoFaults(ctx, misbehaviour, options.signingKeys);
+    if (misbehaviour.dropHubBinding) dropHubBinding(ctx, options.redirectUris);
     if (misbehaviour.wrongIssuer) rewriteIssuer(ctx, options.redirectUris, WRONG_ISSUER);
     else if (misbehaviour.missingIssuer) rewriteIssuer(ctx, options.redirectUris, null);
     if (misbehaviour.oversized && routeOf(ctx) === misbehaviour.oversized.route) {
@@ -196,6 +210,25 @@ function rewriteIssuer(ctx: Context, redirectUris: readonly string[], issuer: st
   if (issuer === null) url.searchParams.delete('iss');
   else url.searchParams.set('iss', issuer);
   ctx.redirect(url.href);
+}
+
+/**
+ * Clears, with the redirect to the client, the cookie by which the hub binds this state to the
+ * browser that left for the IdP: named after the state's SHA-256, path-scoped to the callback on
+ * http, a `__Host-` cookie on https (src/http/browser-binding.ts).
+ */
+function dropHubBinding(ctx: Context, redirectUris: readonly string[]): void {
+  const location = ctx.response.get('Location');
+  if (!location || !redirectUris.some((uri) => location.startsWith(uri))) return;
+  const url = new URL(location);
+  const state = url.searchParams.get('state');
+  if (!state) return;
+  const name = `relais_tx_${createHash('sha256').update(state).digest('hex').slice(0, 16)}`;
+  const cookie =
+    url.protocol === 'https:'
+      ? `__Host-${name}=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax`
+      : `${name}=; Path=/idp/callback; Max-Age=0; HttpOnly; SameSite=Lax`;
+  ctx.append('Set-Cookie', cookie);
 }
 
 /** A stable sub that is not the identity's, for the `subMismatch` fault. */

@@ -16,6 +16,8 @@ export function renderPage(
   template: string,
   model: Record<string, unknown>,
   status = 200,
+  /** A template given as source (it may extend layout.njk) instead of a file's name. */
+  source?: string,
 ): void {
   const nonce = randomBytes(16).toString('base64');
   ctx.status = status;
@@ -28,5 +30,8 @@ export function renderPage(
   );
   ctx.set('X-Content-Type-Options', 'nosniff');
   ctx.set('Referrer-Policy', 'no-referrer');
-  ctx.body = environment.render(template, { ...model, nonce });
+  ctx.body =
+    source === undefined
+      ? environment.render(template, { ...model, nonce })
+      : environment.renderString(source, { ...model, nonce });
 }
