@@ -94,6 +94,8 @@ export interface AppDependencies {
   httpTimeouts?: HttpTimeouts | undefined;
   /** /metrics without the token (demo mode, METRICS_PUBLIC=true); otherwise 401 without it. */
   metricsPublic?: boolean | undefined;
+  /** Demo mode, in one process: the demo SP's error sandbox, linked from /errors. */
+  errorSandboxUrl?: string | undefined;
   /** The abuse limits and the store that shares their counts between instances; absent = none. */
   rateLimits?: { settings: RateLimitConfig; shared?: SharedCounters | undefined } | undefined;
 }
@@ -407,7 +409,10 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   habilitationsRoutes(app, { registry: deps.registry, context });
   app.get('/', async (request, reply) => reply.view('about.njk', aboutModel(context(request, reply))));
   app.get('/errors', async (request, reply) =>
-    reply.view('errors.njk', errorCodesModel(context(request, reply))),
+    reply.view('errors.njk', {
+      ...errorCodesModel(context(request, reply)),
+      sandboxUrl: deps.errorSandboxUrl,
+    }),
   );
   app.get('/favicon.ico', async (_request, reply) => reply.redirect('/assets/favicon.svg', 301));
   healthRoutes(app, {

@@ -106,6 +106,8 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       readiness: { postgres: () => sql.query('select 1'), redis: () => kv.ping() },
       metricsToken: config.metricsToken,
       metricsPublic: config.metricsPublic,
+      // Only where the demo SP runs in this process: `npm run stack` has no sandbox to link to.
+      errorSandboxUrl: config.demo?.inProcess ? `${config.demo.demoSpUrl}/sandbox` : undefined,
       httpTimeouts: config.httpTimeouts,
       // Shared through Redis between instances; the in-process store's counts are this process's.
       rateLimits: { settings: config.rateLimits, shared: config.redisUrl || options.kv ? kv : undefined },

@@ -39,6 +39,14 @@ it('logs a citizen in to the demo SP through the hub and the mock IdP, all on lo
   expect(names.every((name) => /^(relais|mockidp|demosp)_/.test(name))).toBe(true);
 });
 
+it("links the hub's error codes page to the demo SP's error sandbox, which answers", async () => {
+  const errors = await (await fetch(`${demo.issuer}/errors`)).text();
+  expect(errors).toContain(`<a href="${demo.demoSpUrl}/sandbox">bac à sable des erreurs</a>`);
+  const sandbox = await fetch(`${demo.demoSpUrl}/sandbox`);
+  expect(sandbox.status).toBe(200);
+  expect(await sandbox.text()).toContain('id="R1004"');
+});
+
 describe('PROFILE=proconnect', () => {
   let pro: DemoSetup;
   beforeAll(async () => {
