@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { describeForLog } from './errors.ts';
-import type { RelaisClient } from './relais-client.ts';
 import { ExpiringMap } from './sessions.ts';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -194,7 +193,8 @@ export class LogoutJournal {
 }
 
 export interface BackchannelLogoutDependencies {
-  relais: RelaisClient;
+  /** The demo SP's client of the hub (relais-client.ts), which checks a token against the hub's keys. */
+  relais: { verifyLogoutToken(token: string): Promise<LogoutTokenClaims> };
   journal: LogoutJournal;
   /** Ends this SP's sessions designated by the token; returns how many there were. */
   endSessions(target: { sid: string | undefined; sub: string | undefined }): number;
