@@ -129,10 +129,12 @@ export function createBackChannelLogouts(options: BackChannelLogoutOptions): Bac
     try {
       for (;;) {
         attempts += 1;
+        // A token of its own for each attempt: an SP that ended the session but answered too
+        // late refuses a replayed jti, and would have this retry count as a refusal. A token the
+        // hub cannot issue (no encryption key of the SP's) is not tried again.
+        const token = await logoutToken(sp, session);
         try {
-          // A token of its own for each attempt: an SP that ended the session but answered too
-          // late refuses a replayed jti, and would have this retry count as a refusal.
-          status = await post(sp.backchannel_logout_uri, await logoutToken(sp, session));
+          status = await post(sp.backchannel_logout_uri, token);
           if (status === 200 || status === 204) {
             outcome = 'delivered';
             break;
@@ -148,7 +150,7 @@ export function createBackChannelLogouts(options: BackChannelLogoutOptions): Bac
         await new Promise((resolve) => setTimeout(resolve, delay).unref());
       }
     } catch (error) {
-      failure = error instanceof Error ? error.message : 'logout token not issued';
+      failure = `logout token not issued: ${error instanceof Error ? error.name : 'error'}`;
     }
     options.events.emit({
       name: 'logout.backchannel',
