@@ -150,9 +150,10 @@ function openingIdTokens(
   idpUid: string,
   open: (jwe: string) => Promise<string>,
 ): Fetch {
+  const endpoint = tokenEndpoint && new URL(tokenEndpoint).href;
   return async (url, options) => {
     const response = await fetchIdp(url, options);
-    if (String(url) !== tokenEndpoint || response.status !== 200) return response;
+    if (new URL(String(url)).href !== endpoint || response.status !== 200) return response;
     const text = await response.text();
     const headers = new Headers(response.headers);
     headers.delete('content-length');
