@@ -113,8 +113,10 @@ export async function createApp(config: RecipeConfig): Promise<express.Express> 
     })) as RelaisToken | null;
     // End the Auth.js session (its cookie may be in chunks: .0, .1…).
     for (const name of Object.keys(cookies(req))) {
+      // With the attributes it was set with: a browser ignores the deletion of a __Secure-
+      // cookie sent without Secure, and the local session would outlive the logout on https.
       if (name === sessionCookie || name.startsWith(`${sessionCookie}.`))
-        res.clearCookie(name, { path: '/' });
+        res.clearCookie(name, { path: '/', secure, httpOnly: true, sameSite: 'lax' });
     }
     if (!token?.idToken) return res.redirect('/');
     const state = randomBytes(32).toString('base64url');
@@ -136,7 +138,7 @@ export async function createApp(config: RecipeConfig): Promise<express.Express> 
   app.get('/logged-out', (req, res) => {
     const kept = cookie(req, 'logout_state');
     const state = typeof req.query.state === 'string' ? req.query.state : '';
-    res.clearCookie('logout_state', { path: '/' });
+    res.clearCookie('logout_state', { path: '/', secure, httpOnly: true, sameSite: 'lax' });
     if (!kept || !sameString(kept, state)) return res.redirect('/');
     res.type('html').send(layout('Vous êtes déconnecté(e)', '<p><a href="/">Retour à l’accueil</a></p>'));
   });
