@@ -112,11 +112,63 @@ export const logoutModel = (context: PageContext, form: string) => ({
 
 export const aboutModel = (context: PageContext) => ({ ...context, titleKey: 'about.title' });
 
+/**
+ * The protocol's own errors, which the hub's JSON answers name in `error_uri` (`/errors#<error>`)
+ * and which carry no [Rxxxx] of the hub's: what each means at Relais, in English as
+ * `error_description` is.
+ */
+export const PROTOCOL_ERRORS: ReadonlyArray<{ error: string; where: string; description: string }> = [
+  {
+    error: 'invalid_grant',
+    where: '/token',
+    description:
+      'The code expired (60 s), was already used, was issued to another client or redirect URI, or the PKCE verifier is wrong; or the refresh token is no longer valid. Start a new login.',
+  },
+  {
+    error: 'invalid_client',
+    where: '/token, /introspect, /revoke',
+    description:
+      'Client authentication failed: wrong client_secret, wrong method for this client, or an invalid private_key_jwt assertion.',
+  },
+  {
+    error: 'invalid_request',
+    where: '/token, /userinfo, /introspect, /revoke',
+    description: 'A parameter is missing, repeated or malformed.',
+  },
+  {
+    error: 'unauthorized_client',
+    where: '/token',
+    description: 'This grant type is not allowed to this client (refresh tokens only with offline_access).',
+  },
+  {
+    error: 'unsupported_grant_type',
+    where: '/token',
+    description: 'Only authorization_code (and refresh_token for offline_access) are accepted.',
+  },
+  {
+    error: 'invalid_token',
+    where: '/userinfo',
+    description:
+      'The access token expired (60 s by default), was revoked, or its login was ended (logout, revocation).',
+  },
+  {
+    error: 'invalid_scope',
+    where: '/token (refresh)',
+    description: 'A refresh asked a scope the grant does not hold.',
+  },
+  {
+    error: 'server_error',
+    where: 'any',
+    description: 'An error of the hub, logged with an id; try again later.',
+  },
+];
+
 /** The documentation of every error code (error_uri points here). */
 export const errorCodesModel = (context: PageContext) => ({
   ...context,
   titleKey: 'errorCodes.title',
   errors: Object.entries(ERRORS).map(([code, entry]) => ({ code, ...entry })),
+  protocolErrors: PROTOCOL_ERRORS,
 });
 
 /** The public register: each active SP, its own scopes, its habilitations with their end day and state. */

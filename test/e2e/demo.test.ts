@@ -47,6 +47,28 @@ it("links the hub's error codes page to the demo SP's error sandbox, which answe
   expect(await sandbox.text()).toContain('id="R1004"');
 });
 
+it("points every JSON error's error_uri at an anchor of /errors", async () => {
+  const errors = await (await fetch(`${demo.issuer}/errors`)).text();
+  const token = await fetch(`${demo.issuer}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: 'not-a-code',
+      redirect_uri: `${demo.demoSpUrl}/callback`,
+      client_id: 'demo-sp',
+      client_secret: 'wrong',
+    }),
+  });
+  const userinfo = await fetch(`${demo.issuer}/userinfo`, { headers: { authorization: 'Bearer nope' } });
+  for (const response of [token, userinfo]) {
+    const { error_uri: uri } = (await response.json()) as { error_uri: string };
+    const anchor = new URL(uri).hash.slice(1);
+    expect(anchor).toMatch(/^[a-z_]+$/);
+    expect(errors).toContain(`id="${anchor}"`);
+  }
+});
+
 describe('PROFILE=proconnect', () => {
   let pro: DemoSetup;
   beforeAll(async () => {

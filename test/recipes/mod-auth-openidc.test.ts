@@ -183,7 +183,9 @@ describe.skipIf(!existsSync(APACHE) || !existsSync(MODULE))('mod_auth_openidc re
     expect(forgedCode.status).toBe(403);
     await forgedCode.body?.cancel();
     // Without `iss` at all (stripped by a mix-up attacker): refused too, as RFC 9207 §2.4 asks.
-    for (const params of [{ code: 'forged-code-0123456789' }, { error: 'access_denied' }]) {
+    for (const params of [{ code: 'forged-code-0123456789' }, { error: 'access_denied' }] as Array<
+      Record<string, string>
+    >) {
       const stripped = await callback(params);
       expect(stripped.status).toBe(403);
       await stripped.body?.cancel();
