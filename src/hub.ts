@@ -166,9 +166,10 @@ export async function createHub(options: HubOptions): Promise<Hub> {
         clearInterval(retention);
         built.availability.stop();
         built.sessionEnds.stop();
-        await built.app.close();
-        // Logout tokens on their way get a moment (their retries would outlive a shutdown).
+        // Logout tokens on their way get a moment (their retries would outlive a shutdown), before
+        // the app closes: their events are then written with the others.
         await built.backChannel.drain(SHUTDOWN_BACKCHANNEL_MS);
+        await built.app.close();
         await Promise.allSettled([kv.close(), sql.close()]);
       },
     };
