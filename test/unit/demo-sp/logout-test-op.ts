@@ -5,7 +5,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type CryptoKey, decodeJwt, exportJWK, generateKeyPair, type JWTPayload } from 'jose';
-import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider';
+import Provider from 'oidc-provider';
+import { createMemoryAdapter } from '../../../src/mock-idp/adapter.ts';
 import { closeServer, FICTITIOUS_PERSON } from './test-op.ts';
 
 export interface LogoutTestOpClient {
@@ -72,7 +73,8 @@ export async function startLogoutTestOp(host: string, client: LogoutTestOpClient
     }),
     cookies: { keys: ['logout-test-op-cookie-key-at-least-32-chars'] },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    adapter: memoryAdapter(),
+    // One store per OP instance (oidc-provider's default store is process-wide and warns).
+    adapter: createMemoryAdapter(),
     ttl: {
       AccessToken: 600,
       AuthorizationCode: 60,
@@ -121,38 +123,4 @@ export async function startLogoutTestOp(host: string, client: LogoutTestOpClient
   server.on('request', provider.callback());
 
   return { issuer, signingKey: privateKey, kid, idTokens, backchannel, close: () => closeServer(server) };
-}
-
-/** One store per OP instance (oidc-provider's default store is process-wide and warns). */
-function memoryAdapter(): (model: string) => Adapter {
-  const store = new Map<string, AdapterPayload>();
-  return (model) => {
-    const key = (id: string) => `${model}:${id}`;
-    const findBy = (field: 'uid' | 'userCode', value: string) =>
-      [...store].find(([k, payload]) => k.startsWith(`${model}:`) && payload[field] === value)?.[1];
-    return {
-      async upsert(id, payload) {
-        store.set(key(id), payload);
-      },
-      async find(id) {
-        return store.get(key(id));
-      },
-      async findByUid(uid) {
-        return findBy('uid', uid);
-      },
-      async findByUserCode(userCode) {
-        return findBy('userCode', userCode);
-      },
-      async consume(id) {
-        const payload = store.get(key(id));
-        if (payload) payload.consumed = Math.floor(Date.now() / 1000);
-      },
-      async destroy(id) {
-        store.delete(key(id));
-      },
-      async revokeByGrantId(grantId) {
-        for (const [k, payload] of store) if (payload.grantId === grantId) store.delete(k);
-      },
-    };
-  };
 }

@@ -3,7 +3,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Provider, { type Adapter, type AdapterPayload, type InteractionResults } from 'oidc-provider';
+import Provider, { type InteractionResults } from 'oidc-provider';
+import { createMemoryAdapter } from '../../../src/mock-idp/adapter.ts';
 
 /** Fictitious person: no real identity. */
 export const FICTITIOUS_PERSON = {
@@ -70,7 +71,8 @@ export async function startTestOp(host: string, client: TestOpClient): Promise<T
     }),
     cookies: { keys: ['test-op-cookie-key-at-least-32-characters'] },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    adapter: memoryAdapter(),
+    // One store per OP instance (oidc-provider's default store is process-wide and warns).
+    adapter: createMemoryAdapter(),
     ttl: {
       AccessToken: 600,
       AuthorizationCode: 60,
@@ -135,40 +137,6 @@ function hasIdToken(body: unknown): body is { id_token: string } {
 function corruptSignature(jwt: string): string {
   const at = jwt.length - 10;
   return `${jwt.slice(0, at)}${jwt[at] === 'A' ? 'B' : 'A'}${jwt.slice(at + 1)}`;
-}
-
-/** One store per OP instance (oidc-provider's default store is process-wide and warns). */
-function memoryAdapter(): (model: string) => Adapter {
-  const store = new Map<string, AdapterPayload>();
-  return (model) => {
-    const key = (id: string) => `${model}:${id}`;
-    const findBy = (field: 'uid' | 'userCode', value: string) =>
-      [...store].find(([k, payload]) => k.startsWith(`${model}:`) && payload[field] === value)?.[1];
-    return {
-      async upsert(id, payload) {
-        store.set(key(id), payload);
-      },
-      async find(id) {
-        return store.get(key(id));
-      },
-      async findByUid(uid) {
-        return findBy('uid', uid);
-      },
-      async findByUserCode(userCode) {
-        return findBy('userCode', userCode);
-      },
-      async consume(id) {
-        const payload = store.get(key(id));
-        if (payload) payload.consumed = Math.floor(Date.now() / 1000);
-      },
-      async destroy(id) {
-        store.delete(key(id));
-      },
-      async revokeByGrantId(grantId) {
-        for (const [k, payload] of store) if (payload.grantId === grantId) store.delete(k);
-      },
-    };
-  };
 }
 
 export function closeServer(server: Server): Promise<void> {
